@@ -1,0 +1,62 @@
+# wavesmith: `make demo` installs everything and runs the demo; `make test` installs and tests.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages: ffmpeg reads/writes M4A/AAC and other containers libsndfile does not.
+APT_PACKAGES := ffmpeg
+# pip on these machines prints a warning per package about missing local index folders.
+PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
+DEMO_OUT := results/demo
+
+.PHONY: install system-deps demo test test-fast lint bench serve clean
+
+install: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# torch first, from the machine's local CPU wheel, so no resolver ever pulls a CUDA build.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | $(PIP_QUIET)
+	$(BIN)/python -m pip install -q torch==2.13.0 2>&1 | $(PIP_QUIET)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' 2>&1 | $(PIP_QUIET)
+	$(BIN)/python -c "import wavesmith, soundfile, soxr, torch; print('installed wavesmith', wavesmith.__version__, 'torch', torch.__version__)"
+	touch $@
+
+demo: install
+	rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
+	$(BIN)/wavesmith info examples/jfk.flac examples/trumpet.ogg
+	$(BIN)/wavesmith --json info examples/jfk.flac examples/trumpet.ogg > $(DEMO_OUT)/info.json
+	$(BIN)/wavesmith convert examples/jfk.flac $(DEMO_OUT)/jfk_16k_mono.wav --rate 16000 --channels 1
+	$(BIN)/wavesmith convert examples/trumpet.ogg $(DEMO_OUT)/trumpet.flac
+	$(BIN)/wavesmith convert examples/jfk.flac $(DEMO_OUT)/jfk.m4a
+	$(BIN)/wavesmith --json info $(DEMO_OUT)/*.wav $(DEMO_OUT)/*.flac $(DEMO_OUT)/*.m4a > $(DEMO_OUT)/outputs.json
+	@echo "demo results in $(DEMO_OUT)/:"; ls -l $(DEMO_OUT)
+
+test: install
+	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --doctest-modules src/wavesmith tests
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not integration" -q tests
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+bench: install
+	$(BIN)/python bench/run.py
+
+serve: install
+	$(BIN)/wavesmith serve --host 127.0.0.1 --port 8000
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .ruff_cache .coverage bench/.cache

@@ -1,0 +1,5 @@
+"""``python -m wavesmith`` runs the CLI."""
+
+from wavesmith.cli import main
+
+main()
