@@ -184,7 +184,7 @@ class Audio:
 
     def frame_at(self, time_s: float) -> int:
         """Index of the frame at ``time_s`` seconds (rounded to the nearest frame)."""
-        return int(round(time_s * self.sample_rate))
+        return round(time_s * self.sample_rate)
 
     def __len__(self) -> int:
         return self.frames

@@ -55,9 +55,9 @@ def test_misnamed_mp3_is_read_by_content(bad_corpus: Path) -> None:
 
 def test_zero_frame_writer_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "x.wav"
-    with pytest.raises(errors.AudioValueError, match="nothing was written"):
-        with io.AudioWriter(target, 16_000, 1):
-            pass
+    with pytest.raises(errors.AudioValueError, match="nothing was written"), \
+            io.AudioWriter(target, 16_000, 1):
+        pass
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
 

@@ -28,7 +28,7 @@ from wavesmith.io.writer import (
     writable_extensions,
 )
 
-open = open_audio  # noqa: A001 - `io.open(path)` mirrors the stdlib idiom; the builtin is not used here
+open = open_audio
 
 __all__ = [
     "DEFAULT_BLOCK_SECONDS",

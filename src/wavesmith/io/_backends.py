@@ -202,7 +202,7 @@ class FfmpegSource:
         self.sample_rate, self.channels = int(s.get("sample_rate", 0)), int(s.get("channels", 0))
         check_stream_params(path, self.sample_rate, self.channels)
         duration = float(s.get("duration") or fmt.get("duration") or 0.0)
-        self.frames = int(round(duration * self.sample_rate))
+        self.frames = round(duration * self.sample_rate)
         self.format = str(fmt.get("format_name", "unknown")).split(",")[0].upper()
         self.format_name = str(fmt.get("format_long_name", self.format))
         self.codec = str(s.get("codec_name", "unknown")).upper()

@@ -96,7 +96,7 @@ class AudioReader:
 
     def frame_at(self, time_s: float) -> int:
         """Frame index at ``time_s`` seconds."""
-        return int(round(time_s * self.sample_rate))
+        return round(time_s * self.sample_rate)
 
     def tell(self) -> int:
         """Current frame position."""
@@ -308,7 +308,7 @@ def stream(
                 reader.sample_rate, target, out_channels, dtype="float32",
                 quality=RESAMPLE_QUALITY,
             )
-        block_frames = max(1, int(round(block_seconds * reader.sample_rate)))
+        block_frames = max(1, round(block_seconds * reader.sample_rate))
         done = 0
         for block in reader.blocks(block_frames, stop=stop):
             done += block.frames

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
