@@ -47,6 +47,13 @@ def test_info_table_and_json() -> None:
         assert data[0]["duration_s"] == pytest.approx(11.0)
 
 
+def test_verbose_adds_detail(tmp_path: Path) -> None:
+    r = run_cli("--verbose", "info", JFK)
+    assert "libsndfile" in r.stdout and "FLAC (Free Lossless Audio Codec)" in r.stdout
+    r = run_cli("-v", "convert", JFK, tmp_path / "v.wav")
+    assert r.returncode == 0 and "reading" in r.stderr and "PCM_24" in r.stderr
+
+
 def test_convert_and_report(tmp_path: Path) -> None:
     out = tmp_path / "jfk16k.wav"
     r = run_cli("convert", JFK, out, "--rate", "16000", "--channels", "1", "--subtype", "PCM_16")

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from wavesmith import __version__, io
-from wavesmith.cli._output import CliState, error_line, out, print_json, progress_bar
+from wavesmith.cli._output import CliState, err, error_line, out, print_json, progress_bar
 from wavesmith.errors import WavesmithError
 
 __all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "app", "main"]
@@ -107,11 +107,13 @@ def info(
     elif results:
         table = Table(box=None, header_style="bold")
         table.add_column("file", overflow="fold")
-        for col in ("format", "codec", "rate (Hz)", "ch", "frames", "duration (s)"):
+        extra = ("size (bytes)", "backend", "format name") if state.verbose else ()
+        for col in ("format", "codec", "rate (Hz)", "ch", "frames", "duration (s)", *extra):
             table.add_column(col, no_wrap=True)
         for r in results:
+            more = (str(r.size_bytes), r.backend, r.format_name) if state.verbose else ()
             table.add_row(r.path, r.format, r.codec, str(r.sample_rate), str(r.channels),
-                          str(r.frames), f"{r.duration_s:.3f}")
+                          str(r.frames), f"{r.duration_s:.3f}", *more)
         out.print(table)
     if failed:
         raise typer.Exit(EXIT_INPUT)
@@ -141,6 +143,11 @@ def convert(
     Example: wavesmith convert examples/jfk.flac jfk16k.wav --rate 16000 --channels 1
     """
     state = _state(ctx)
+    if state.verbose and not (as_json or state.json):
+        src_info = io.info(src)
+        err.print(f"reading {src} ({src_info.format} {src_info.codec}, {src_info.sample_rate} Hz, "
+                  f"{src_info.channels} ch, {src_info.duration_s:.2f} s, {src_info.backend})",
+                  markup=False)
     with progress_bar(f"converting {src.name}", enabled=not state.quiet) as progress:
         report = io.convert(src, dst, sample_rate=rate, channels=channels, subtype=subtype,
                             overwrite=overwrite, progress=progress)
