@@ -5,7 +5,7 @@
     same soxr HQ recipe wavesmith uses) on a 10-minute 44.1 kHz stereo recording, once as FLAC
     and once as 16-bit WAV. Both run in this process, alternating which goes first, after one
     warm-up each; the median of each is reported. Target: wavesmith / librosa <= 1.0.
-(b) stream_memory: peak resident memory (``ru_maxrss`` of a fresh child process) while
+(b) stream_memory: peak resident memory (``VmHWM`` of a fresh child process) while
     iterating ``wavesmith.io.stream(path, block_seconds=1.0)`` over a 1-minute and a 60-minute
     44.1 kHz stereo FLAC. Target: peak(60 min) / peak(1 min) <= 1.2. The same figures for
     ``soundfile.blocks`` (1-second blocks) are printed for information.
@@ -40,7 +40,7 @@ DATA = REPO.parent / "shared" / "data"
 MUSIC = DATA / "music" / "audio"
 CACHE = REPO / "bench" / ".cache"
 RATE, CHANNELS = 44_100, 2       # Hz, channels of every built test file
-LOAD_REPEATS = 5                 # timed runs per library and file in (a)
+LOAD_REPEATS = 7                 # timed runs per library and file in (a)
 LOAD_TARGET = 1.0                # (a): wavesmith time / librosa time
 MEMORY_TARGET = 1.2              # (b): peak RSS 60-min file / peak RSS 1-min file
 
@@ -121,14 +121,21 @@ def fmt_list(values: list[float]) -> str:
 
 
 # -- (b) streaming memory ---------------------------------------------------------------------
+def peak_rss_kib() -> int:
+    """This process's peak resident set size in KiB.
+
+    ``VmHWM`` is read rather than ``ru_maxrss``, which Linux carries over from the forking
+    parent across ``exec`` and so would report the benchmark driver's peak, not the child's.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("bench: no VmHWM in /proc/self/status (the memory benchmark needs Linux)")
+
+
 def child(reader: str, path: str) -> None:
     """Child process: iterate ``path`` in 1-second blocks; print baseline and peak RSS as JSON."""
-    import resource
-
-    def rss_kib() -> int:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-
-    baseline, frames = rss_kib(), 0
+    baseline, frames = peak_rss_kib(), 0
     if reader == "wavesmith":
         for block in io.stream(path, block_seconds=1.0):
             frames += block.frames
@@ -136,7 +143,7 @@ def child(reader: str, path: str) -> None:
         blocksize = sf.info(path).samplerate
         for x in sf.blocks(path, blocksize=blocksize, dtype="float32", always_2d=True):
             frames += x.shape[0]
-    print(json.dumps({"baseline_kib": baseline, "peak_kib": rss_kib(), "frames": frames}))
+    print(json.dumps({"baseline_kib": baseline, "peak_kib": peak_rss_kib(), "frames": frames}))
 
 
 def peak_rss(reader: str, path: Path) -> dict[str, int]:
@@ -159,8 +166,9 @@ def bench_memory(short: Path, long: Path) -> bool:
             verdict = f"(target <= {MEMORY_TARGET:.1f})  {'PASS' if ok else 'FAIL'}"
         print(f"  {reader:<9}  1 min {a['peak_kib'] / 1024:6.1f} MiB   "
               f"60 min {b['peak_kib'] / 1024:6.1f} MiB   ratio {ratio:5.2f} {verdict}")
-        print(f"             after imports, before reading: {a['baseline_kib'] / 1024:.1f} MiB "
-              f"and {b['baseline_kib'] / 1024:.1f} MiB")
+        grow = [(r["peak_kib"] - r["baseline_kib"]) / 1024 for r in (a, b)]
+        print(f"             growth over the after-import baseline: 1 min {grow[0]:.1f} MiB, "
+              f"60 min {grow[1]:.1f} MiB")
     return ok
 
 
@@ -168,7 +176,7 @@ def machine() -> str:
     import librosa
     import soxr
 
-    return (f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, "
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
             f"Python {platform.python_version()}; numpy {np.__version__}, "
             f"librosa {librosa.__version__}, soundfile {sf.__version__} "
             f"(libsndfile {sf.__libsndfile_version__}), soxr {soxr.__version__}, "

@@ -253,9 +253,9 @@ class Audio:
     def resample(self, sample_rate: int) -> Audio:
         """Resample to ``sample_rate`` Hz with soxr's high-quality (HQ) recipe.
 
-        soxr is used because it is both faster and more accurate than polyphase or FFT
-        resamplers (see ``bench/bench_io.py``); the output length is
-        ``round(frames * sample_rate / self.sample_rate)``.
+        soxr is used because it is fast and accurate (it is also librosa's default); its
+        speed against librosa's load path is measured in ``bench/run.py``. The output length
+        is ``round(frames * sample_rate / self.sample_rate)``.
         """
         import soxr  # local import: only callers that resample pay for it
 
