@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 # Debian packages: ffmpeg reads/writes M4A/AAC and other containers libsndfile does not.
 APT_PACKAGES := ffmpeg
 # pip on these machines prints a warning per package about missing local index folders.
-PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
+# The braces keep pip's own exit status in the pipeline (pipefail) while grep filters.
+PIP_QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 DEMO_OUT := results/demo
 
 .PHONY: install system-deps demo test test-fast lint bench serve clean

@@ -6,6 +6,8 @@ Exit codes: 0 success; 1 internal error (one line; ``--debug`` shows the traceba
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import sys
 import traceback
 from pathlib import Path
@@ -38,8 +40,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Command groups each capability issue fills in; until then they list no commands.
-_RESERVED = {
+# Command groups, one per capability. A group whose module `wavesmith.cli.<name>` exists is
+# that module's `app` (a typer.Typer); the others are reserved and list no commands yet.
+_GROUPS = {
     "analyze": "Acoustic analysis: spectra, pitch, loudness, rhythm, key, voice quality.",
     "edit": "Audio editing: effects and chains, denoise, stretch, pitch, VAD, normalize.",
     "asr": "Speech recognition: transcribe, stream, subtitles, WER/CER evaluation.",
@@ -49,9 +52,13 @@ _RESERVED = {
     "train": "Training pipeline: prepare data, train, evaluate, export.",
     "batch": "Batch jobs over folders and manifests, resumable.",
 }
-for _name, _help in _RESERVED.items():
-    app.add_typer(typer.Typer(no_args_is_help=True, help=_help + " (coming soon: no commands yet)"),
-                  name=_name)
+for _name, _help in _GROUPS.items():
+    if importlib.util.find_spec(f"wavesmith.cli.{_name}") is not None:
+        _group = importlib.import_module(f"wavesmith.cli.{_name}").app
+        app.add_typer(_group, name=_name, help=_help)
+    else:
+        app.add_typer(typer.Typer(no_args_is_help=True,
+                                  help=_help + " (coming soon: no commands yet)"), name=_name)
 
 
 def _version(value: bool) -> None:

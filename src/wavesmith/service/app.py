@@ -8,63 +8,24 @@ or model); an upload over the size limit gets 413 before its body is read.
 
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import importlib
+import importlib.util
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from starlette.background import BackgroundTask
 
 from wavesmith import __version__, io
 from wavesmith.errors import WavesmithError, http_status
 from wavesmith.service.limits import UploadLimit
+from wavesmith.service.uploads import MEDIA_TYPES, file_response, workdir
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "create_app", "run"]
 
 DEFAULT_MAX_UPLOAD_BYTES = 200_000_000  # bytes (200 MB)
-MEDIA_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg",
-               ".oga": "audio/ogg", ".opus": "audio/ogg", ".mp3": "audio/mpeg",
-               ".aiff": "audio/aiff", ".aif": "audio/aiff", ".w64": "audio/x-w64",
-               ".caf": "audio/x-caf", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
-               ".aac": "audio/aac"}
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class _Workdir:
-    """A temporary folder for one request; messages show names relative to it."""
-
-    def __init__(self) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="wavesmith-req-"))
-
-    def save_upload(self, upload: UploadFile) -> Path:
-        name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name).lstrip(".") or "upload"
-        dst = self.path / name
-        with open(dst, "wb") as fh:
-            shutil.copyfileobj(upload.file, fh, length=1 << 20)
-        return dst
-
-    def relative(self, message: str) -> str:
-        return message.replace(f"{self.path}/", "")
-
-    def remove(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
-@contextmanager
-def _workdir(keep: bool = False) -> Iterator[_Workdir]:
-    work = _Workdir()
-    try:
-        yield work
-    except WavesmithError as exc:
-        raise type(exc)(work.relative(str(exc))) from exc
-    finally:
-        if not keep:
-            work.remove()
+# Modules that each define `router` (a fastapi.APIRouter) for one capability, when present.
+ROUTE_MODULES = ("analyze", "edit", "asr", "speak", "emotion", "music", "train", "batch")
 
 
 def create_app(max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
@@ -82,6 +43,10 @@ def create_app(max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
         return JSONResponse(status_code=http_status(exc),
                             content={"error": {"type": type(exc).__name__, "message": str(exc)}})
 
+    for name in ROUTE_MODULES:  # capability routers, each in wavesmith.service.<name>
+        if importlib.util.find_spec(f"wavesmith.service.{name}") is not None:
+            api.include_router(importlib.import_module(f"wavesmith.service.{name}").router)
+
     @api.get("/health")
     def health() -> dict[str, Any]:
         """Liveness check."""
@@ -90,7 +55,7 @@ def create_app(max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
     @api.post("/v1/info")
     def info(file: Annotated[UploadFile, File(description="Audio file.")]) -> dict[str, Any]:
         """Describe the uploaded audio: format, codec, rate (Hz), channels, frames, duration (s)."""
-        with _workdir() as work:
+        with workdir() as work:
             result = io.info(work.save_upload(file))
             data = {k: getattr(result, k) for k in result.__slots__}
             data["path"] = work.relative(data["path"])
@@ -109,7 +74,7 @@ def create_app(max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
     ) -> FileResponse:
         """Convert the uploaded audio; answers with the new file."""
         ext = "." + format.lower().lstrip(".")
-        with _workdir(keep=True) as work:
+        with workdir(keep=True) as work:
             try:
                 src = work.save_upload(file)
                 dst = work.path / (Path(src.stem).name + ".out" + ext)
@@ -118,9 +83,7 @@ def create_app(max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
             except BaseException:
                 work.remove()
                 raise
-        return FileResponse(dst, media_type=MEDIA_TYPES.get(ext, "application/octet-stream"),
-                            filename=Path(file.filename or "audio").stem + ext,
-                            background=BackgroundTask(work.remove))
+        return file_response(dst, work, Path(file.filename or "audio").stem + ext)
 
     return api
 
