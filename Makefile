@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages: ffmpeg reads/writes M4A/AAC and other containers libsndfile does not.
-APT_PACKAGES := ffmpeg
+# Debian packages: ffmpeg reads/writes M4A/AAC and other containers libsndfile does not;
+# chromium + chromium-driver run the web page's tests in a real headless browser.
+APT_PACKAGES := ffmpeg chromium chromium-driver
 # pip on these machines prints a warning per package about missing local index folders.
 # The braces keep pip's own exit status in the pipeline (pipefail) while grep filters.
 PIP_QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }

@@ -24,6 +24,7 @@ from wavesmith.service.uploads import MEDIA_TYPES, file_response, workdir
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "create_app", "run"]
 
 DEFAULT_MAX_UPLOAD_BYTES = 200_000_000  # bytes (200 MB)
+STATIC = Path(__file__).with_name("static")  # the web page, served at /
 # Modules that each define `router` (a fastapi.APIRouter) for one capability, when present.
 ROUTE_MODULES = ("analyze", "edit", "asr", "speak", "emotion", "music", "train", "batch")
 
@@ -46,6 +47,11 @@ def create_app(max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
     for name in ROUTE_MODULES:  # capability routers, each in wavesmith.service.<name>
         if importlib.util.find_spec(f"wavesmith.service.{name}") is not None:
             api.include_router(importlib.import_module(f"wavesmith.service.{name}").router)
+
+    @api.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        """The web page: upload a file, describe and convert it through this API."""
+        return FileResponse(STATIC / "index.html", media_type="text/html")
 
     @api.get("/health")
     def health() -> dict[str, Any]:
