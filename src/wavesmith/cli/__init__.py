@@ -36,12 +36,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Command groups, one per capability. A group whose module `wavesmith.cli.<name>` exists is
-# that module's `app` (a typer.Typer); the others are reserved and list no commands yet.
+# Commands and groups, one per capability. A module `wavesmith.cli.<name>` provides either
+# `app` (a typer.Typer: `wavesmith <name> <sub> ...`) or `command` (a function: `wavesmith
+# <name> ...`); names without a module are reserved and list no commands yet.
 _GROUPS = {
     "analyze": "Acoustic analysis: spectra, pitch, loudness, rhythm, key, voice quality.",
     "edit": "Audio editing: effects and chains, denoise, stretch, pitch, VAD, normalize.",
@@ -54,8 +55,11 @@ _GROUPS = {
 }
 for _name, _help in _GROUPS.items():
     if importlib.util.find_spec(f"wavesmith.cli.{_name}") is not None:
-        _group = importlib.import_module(f"wavesmith.cli.{_name}").app
-        app.add_typer(_group, name=_name, help=_help)
+        _module = importlib.import_module(f"wavesmith.cli.{_name}")
+        if hasattr(_module, "command"):
+            app.command(name=_name, help=_module.command.__doc__ or _help)(_module.command)
+        else:
+            app.add_typer(_module.app, name=_name, help=_help)
     else:
         app.add_typer(typer.Typer(no_args_is_help=True,
                                   help=_help + " (coming soon: no commands yet)"), name=_name)
@@ -141,11 +145,11 @@ def convert(
     subtype: Annotated[str | None, typer.Option("--subtype", help="PCM_16, PCM_24, FLOAT, ... "
                                                 "Default: keep the input's when possible.")]
     = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow OUT to be IN (replaced "
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Allow DST to be SRC (replaced "
                                             "only once the output is complete).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Convert IN to OUT: format, sample rate, channels, sample format. Streams long files.
+    """Convert SRC to DST: format, sample rate, channels, sample format. Streams long files.
 
     Example: wavesmith convert examples/jfk.flac jfk16k.wav --rate 16000 --channels 1
     """

@@ -1,0 +1,84 @@
+"""Acoustic analysis: loudness, spectral features, rhythm, key, reports and plots.
+
+Pure functions on :class:`~wavesmith.Audio` (librosa's spirit: arrays in, arrays out, units
+in names), plus :class:`LoudnessMeter` for block-by-block metering of long files.
+librosa and matplotlib are imported only by the functions that use them.
+"""
+
+from wavesmith.analysis.key import KeyResult, estimate_key, key_correlations
+from wavesmith.analysis.loudness import (
+    LoudnessMeter,
+    LoudnessResult,
+    channel_weights,
+    integrated_loudness,
+    k_weighting,
+    loudness,
+    loudness_range,
+    momentary_loudness,
+    sample_peak,
+    short_term_loudness,
+    true_peak,
+)
+from wavesmith.analysis.plot import plot_report
+from wavesmith.analysis.report import FEATURES, AnalysisResult, analyze, parse_features, report
+from wavesmith.analysis.rhythm import RhythmResult, onsets, rhythm
+from wavesmith.analysis.spectral import (
+    chroma,
+    delta,
+    frame_times,
+    istft,
+    log_mel,
+    mel_spectrogram,
+    mfcc,
+    rms,
+    spectral_bandwidth,
+    spectral_centroid,
+    spectral_contrast,
+    spectral_flatness,
+    spectral_rolloff,
+    spectral_summary,
+    stft,
+    zero_crossing_rate,
+)
+
+__all__ = [
+    "FEATURES",
+    "AnalysisResult",
+    "KeyResult",
+    "LoudnessMeter",
+    "LoudnessResult",
+    "RhythmResult",
+    "analyze",
+    "channel_weights",
+    "chroma",
+    "delta",
+    "estimate_key",
+    "frame_times",
+    "integrated_loudness",
+    "istft",
+    "k_weighting",
+    "key_correlations",
+    "log_mel",
+    "loudness",
+    "loudness_range",
+    "mel_spectrogram",
+    "mfcc",
+    "momentary_loudness",
+    "onsets",
+    "parse_features",
+    "plot_report",
+    "report",
+    "rhythm",
+    "rms",
+    "sample_peak",
+    "short_term_loudness",
+    "spectral_bandwidth",
+    "spectral_centroid",
+    "spectral_contrast",
+    "spectral_flatness",
+    "spectral_rolloff",
+    "spectral_summary",
+    "stft",
+    "true_peak",
+    "zero_crossing_rate",
+]

@@ -1,0 +1,199 @@
+"""One-call analysis of a signal: :func:`analyze` (results) and :func:`report` (JSON dict).
+
+Loudness is measured on all channels (BS.1770 channel weighting). Spectral, rhythm and key
+features are defined on one channel, so for multi-channel audio they are computed on the
+channel mean (:meth:`Audio.to_mono`) and the report says so (``"mono_downmix": true``); the
+downmix is part of the documented result, never hidden.
+
+A section that cannot be computed for this audio (e.g. spectral features of a 10 ms clip)
+holds ``{"skipped": "<reason>"}`` instead of numbers; nothing is filled with placeholders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from wavesmith.analysis.key import KeyResult, estimate_key
+from wavesmith.analysis.loudness import LoudnessMeter, LoudnessResult
+from wavesmith.analysis.rhythm import RhythmResult, rhythm
+from wavesmith.analysis.spectral import spectral_summary
+from wavesmith.audio import Audio, check_audio
+from wavesmith.errors import AudioValueError
+
+__all__ = ["FEATURES", "AnalysisResult", "analyze", "jsonable", "parse_features", "report"]
+
+FEATURES = ("loudness", "spectral", "rhythm", "key")   # sections, in report order
+DEFAULT_FEATURES = ("loudness", "spectral")              # the cheap ones
+PROGRESS_BLOCK_S = 10.0   # s of audio metered between progress callbacks
+
+Progress = Callable[[float, float], None]  # (seconds done, seconds total)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AnalysisResult:
+    """Everything :func:`analyze` computed; ``None`` for sections not requested."""
+
+    duration_s: float
+    sample_rate: int
+    channels: int
+    features: tuple[str, ...]
+    loudness: LoudnessResult | None = None
+    spectral: dict[str, Any] | None = None
+    rhythm: RhythmResult | None = None
+    key: KeyResult | None = None
+    skipped: dict[str, str] | None = None   # section → reason it could not be computed
+
+    def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
+        """JSON-able dict (NaN/inf → ``None``); ``curves`` adds the loudness curves."""
+        out: dict[str, Any] = {
+            "duration_s": self.duration_s, "sample_rate_hz": self.sample_rate,
+            "channels": self.channels, "features": list(self.features),
+            "mono_downmix": self.channels > 1 and any(
+                f in self.features for f in ("spectral", "rhythm", "key")),
+        }
+        skipped = self.skipped or {}
+        if "loudness" in self.features and self.loudness is not None:
+            section: dict[str, Any] = self.loudness.summary()
+            for k in ("duration_s", "sample_rate", "channels"):
+                section.pop(k)
+            if curves:
+                section.update(
+                    momentary_times_s=self.loudness.momentary_times_s,
+                    momentary_lufs=self.loudness.momentary_lufs,
+                    short_term_times_s=self.loudness.short_term_times_s,
+                    short_term_lufs=self.loudness.short_term_lufs)
+            out["loudness"] = section
+        if "spectral" in self.features:
+            out["spectral"] = self.spectral if self.spectral is not None else {
+                "skipped": skipped.get("spectral", "")}
+        if "rhythm" in self.features:
+            r = self.rhythm
+            out["rhythm"] = {"skipped": skipped.get("rhythm", "")} if r is None else {
+                "tempo_bpm": r.tempo_bpm, "beat_times_s": r.beat_times_s,
+                "onset_times_s": r.onset_times_s, "onset_rate_hz": r.onset_rate_hz}
+        if "key" in self.features:
+            k = self.key
+            out["key"] = {"skipped": skipped.get("key", "")} if k is None else {
+                "key": k.key or None, "mode": k.mode or None,
+                "label": k.label if k.key else None, "confidence": k.confidence,
+                "margin": k.margin}
+        return jsonable(out)
+
+
+def jsonable(value: Any) -> Any:
+    """Turn arrays, numpy scalars and non-finite floats (→ ``None``) into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def parse_features(features: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Normalise ``"loudness,spectral"`` / a list / ``None`` (defaults) / ``"all"``.
+
+    Raises
+    ------
+    AudioValueError
+        For an unknown feature name (the message lists the known ones).
+    """
+    if features is None:
+        return DEFAULT_FEATURES
+    names = features.split(",") if isinstance(features, str) else list(features)
+    names = [n.strip().lower() for n in names if n.strip()]
+    if names == ["all"]:
+        return FEATURES
+    unknown = [n for n in names if n not in FEATURES]
+    if unknown or not names:
+        raise AudioValueError(
+            f"features: unknown {', '.join(map(repr, unknown)) or 'empty list'}; "
+            f"choose from {', '.join(FEATURES)} (comma-separated) or 'all'"
+        )
+    return tuple(f for f in FEATURES if f in names)
+
+
+def analyze(audio: Audio, features: str | Iterable[str] | None = None, *,
+            progress: Progress | None = None) -> AnalysisResult:
+    """Compute the requested analysis sections of ``audio``.
+
+    Parameters
+    ----------
+    audio : Audio
+        Any rate and channel count (loudness needs a BS.1770 layout: 1–6 channels).
+    features : str or iterable of str, optional
+        Any of ``"loudness"``, ``"spectral"``, ``"rhythm"``, ``"key"`` (or ``"all"``);
+        default loudness and spectral.
+    progress : callable, optional
+        Called as ``progress(seconds_done, seconds_total)`` (seconds of audio) while the
+        loudness meter runs and after each further section.
+
+    Returns
+    -------
+    AnalysisResult
+        Use :meth:`AnalysisResult.to_dict` (or :func:`report`) for JSON.
+    """
+    check_audio(audio)
+    wanted = parse_features(features)
+    total = audio.duration_s
+    steps = len(wanted)
+    done = 0
+
+    def tick(fraction: float) -> None:
+        if progress is not None:
+            progress(total * (done + fraction) / steps, total)
+
+    loud = None
+    if "loudness" in wanted:
+        meter = LoudnessMeter(audio.sample_rate, audio.channels)
+        block = max(1, round(PROGRESS_BLOCK_S * audio.sample_rate))
+        for start in range(0, audio.frames, block):
+            meter.process(Audio(audio.samples[:, start:start + block], audio.sample_rate))
+            tick(min(1.0, (start + block) / audio.frames))
+        loud = meter.result()
+        done += 1
+    mono = audio.to_mono() if set(wanted) - {"loudness"} else audio
+    results: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for name, fn in (("spectral", spectral_summary), ("rhythm", rhythm),
+                     ("key", estimate_key)):
+        if name not in wanted:
+            continue
+        try:
+            results[name] = fn(mono)
+        except AudioValueError as exc:  # too short for this section: say why, keep the rest
+            skipped[name] = str(exc)
+        done += 1
+        tick(0.0)
+    return AnalysisResult(
+        duration_s=audio.duration_s, sample_rate=audio.sample_rate, channels=audio.channels,
+        features=wanted, loudness=loud, spectral=results.get("spectral"),
+        rhythm=results.get("rhythm"), key=results.get("key"), skipped=skipped or None)
+
+
+def report(audio: Audio, features: str | Iterable[str] | None = None, *,
+           curves: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+    """Return :func:`analyze`'s result as a JSON-able dict (units in keys; NaN/inf → None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wavesmith import Audio
+    >>> from wavesmith.analysis import report
+    >>> t = np.arange(48_000 * 3) / 48_000
+    >>> x = (10 ** (-23 / 20) * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    >>> r = report(Audio(np.stack([x, x]), 48_000), features="loudness")
+    >>> round(r["loudness"]["integrated_lufs"], 1), r["loudness"]["lra_lu"]
+    (-23.0, 0.0)
+    """
+    return analyze(audio, features, progress=progress).to_dict(curves=curves)

@@ -1,0 +1,49 @@
+"""``POST /v1/analyze``: the uploaded file's analysis report as JSON, or its overview PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from wavesmith import analysis, io
+from wavesmith.service.uploads import workdir
+
+router = APIRouter()
+
+
+@router.post("/v1/analyze", responses={200: {"content": {"application/json": {},
+                                                          "image/png": {}}}})
+def analyze(
+    file: Annotated[UploadFile, File(description="Audio file.")],
+    features: Annotated[str, Form(description="Comma-separated: loudness, spectral, rhythm, "
+                                              "key, or all.")] = "loudness,spectral",
+    plot: Annotated[bool, Form(description="Answer with the PNG overview instead of "
+                                           "JSON.")] = False,
+    curves: Annotated[bool, Form(description="Include loudness curves in the JSON.")] = False,
+) -> Any:
+    """Analyse the upload: loudness (LUFS, LRA, dBTP), spectral summary, tempo, key.
+
+    Answers the same JSON as ``wavesmith analyze --json`` (undefined values are null), or
+    with ``plot=true`` an ``image/png`` overview.
+    """
+    wanted = analysis.parse_features(features)
+    if not plot:
+        with workdir() as work:
+            audio = io.load(work.save_upload(file))
+            return analysis.report(audio, wanted, curves=curves)
+    with workdir(keep=True) as work:
+        try:
+            audio = io.load(work.save_upload(file))
+            png = work.path / "analysis.png"
+            analysis.plot_report(audio, png, result=analysis.analyze(audio, wanted))
+        except BaseException:
+            work.remove()
+            raise
+    # file_response knows audio types only; the PNG needs its own media type
+    return FileResponse(png, media_type="image/png",
+                        filename=Path(file.filename or "audio").stem + ".png",
+                        background=BackgroundTask(work.remove))
