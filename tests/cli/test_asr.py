@@ -1,0 +1,102 @@
+"""``wavesmith asr``: transcribe and eval, run as a user runs them (subprocess)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from wavesmith.speech import normalize_text, parse_srt
+
+pytestmark = pytest.mark.integration
+
+JFK_TEXT = ("and so my fellow americans ask not what your country can do for you "
+            "ask what you can do for your country")
+
+
+def test_transcribe_to_stdout(shared_data: Path) -> None:
+    r = run_cli("asr", "transcribe", shared_data / "speech/sentences/jfk.flac")
+    assert r.returncode == 0, r.stderr
+    assert normalize_text(r.stdout) == JFK_TEXT
+
+
+@pytest.mark.slow
+def test_transcribe_srt_to_folder_and_json(shared_data: Path, tmp_path: Path) -> None:
+    r = run_cli("asr", "transcribe", shared_data / "speech/sentences/jfk.flac",
+                shared_data / "speech/digits/4_theo_0.wav", "-f", "srt", "-o", tmp_path,
+                "--json")
+    assert r.returncode == 0, r.stderr
+    docs = json.loads(r.stdout)
+    assert [Path(d["output"]).name for d in docs] == ["jfk.srt", "4_theo_0.srt"]
+    cues = parse_srt((tmp_path / "jfk.srt").read_text(encoding="utf-8"))
+    assert normalize_text(" ".join(c.text for c in cues)) == JFK_TEXT
+    assert [c.start_s for c in cues] == [s["start_s"] for s in docs[0]["segments"]]
+    assert docs[0]["segments"][0]["words"][0]["text"] == "And"
+
+
+def test_sphinx_digits_grammar(shared_data: Path) -> None:
+    r = run_cli("asr", "transcribe", "--engine", "sphinx", "--grammar", "digits",
+                shared_data / "speech/digits/1_theo_3.wav")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "one\n"
+
+
+def test_unknown_engine_and_format(shared_data: Path) -> None:
+    jfk = shared_data / "speech/sentences/jfk.flac"
+    r = run_cli("asr", "transcribe", jfk, "--engine", "kaldi")
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("wavesmith: error: unknown engine 'kaldi'; "
+                                "choose one of whisper, sphinx")
+    r = run_cli("asr", "transcribe", jfk, "-f", "docx")
+    assert r.returncode == 2 and "unknown transcript format 'docx'" in r.stderr
+
+
+def test_missing_model(shared_data: Path, tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # an empty cache, whatever this host has
+    r = run_cli("asr", "transcribe", shared_data / "speech/sentences/jfk.flac", "--model",
+                "small")
+    assert r.returncode == 2
+    assert r.stderr.startswith("wavesmith: error: model 'small' not found locally;")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_bad_file_in_a_batch(shared_data: Path, tmp_path: Path) -> None:
+    r = run_cli("asr", "transcribe", tmp_path / "missing.wav",
+                shared_data / "speech/sentences/librispeech_1089-134691-0000.flac")
+    assert r.returncode == 2
+    assert "missing.wav" in r.stderr
+    assert normalize_text(r.stdout) == "he could wait no longer"
+
+
+@pytest.mark.slow
+def test_eval_manifest(shared_data: Path, tmp_path: Path) -> None:
+    folder = shared_data / "speech/sentences"
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"path,text\n{folder / 'jfk.flac'},\"And so, my fellow Americans, ask "
+                        "not what your country can do for you, ask what you can do for your "
+                        f"country.\"\n{folder / 'librispeech_1089-134691-0000.flac'},HE COULD "
+                        "WAIT NO LONGER\n", encoding="utf-8")
+    r = run_cli("asr", "eval", manifest, "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["utterances"] == 2 and report["ref_words"] == 27
+    assert report["wer"] <= 0.1 and report["cer"] <= 0.05
+    assert 0 < report["rtf"] < 2.0
+    assert [u["reference"] for u in report["results"]][1] == "he could wait no longer"
+    r = run_cli("asr", "eval", manifest, "--limit", "1")
+    assert r.returncode == 0, r.stderr
+    assert "WER 0.0000" in r.stdout and "on 1 utterances" in r.stdout
+
+
+def test_eval_manifest_errors(shared_data: Path, tmp_path: Path) -> None:
+    r = run_cli("asr", "eval", shared_data / "speech/digits/manifest.csv")
+    assert r.returncode == 2
+    assert "no 'text' column (columns: path, digit, speaker, index, split)" in r.stderr
+    bad = tmp_path / "m.csv"
+    bad.write_text("path,text\nnope.wav,hello\n", encoding="utf-8")
+    r = run_cli("asr", "eval", bad)
+    assert r.returncode == 2 and "nope.wav not found" in r.stderr
