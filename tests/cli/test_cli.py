@@ -106,3 +106,17 @@ def test_progress_bar_appears_only_after_the_delay(monkeypatch: pytest.MonkeyPat
     with _output.progress_bar("off", enabled=False) as update:
         update(5.0, 10.0)
     assert buf.getvalue() == ""
+
+
+def test_cli_start_up_imports_no_heavy_library() -> None:
+    # `wavesmith --help` must stay quick: capability modules import their engines lazily.
+    import subprocess
+    import sys
+
+    heavy = ("torch", "librosa", "scipy", "pedalboard", "matplotlib", "faster_whisper",
+             "ctranslate2", "onnxruntime", "fastapi")
+    code = ("import sys, wavesmith.cli; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "", f"importing wavesmith.cli loaded: {loaded}"

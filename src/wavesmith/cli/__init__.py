@@ -45,7 +45,7 @@ app = typer.Typer(
 # <name> ...`); names without a module are reserved and list no commands yet.
 _GROUPS = {
     "analyze": "Acoustic analysis: spectra, pitch, loudness, rhythm, key, voice quality.",
-    "edit": "Audio editing: effects and chains, denoise, stretch, pitch, VAD, normalize.",
+    "edit": "Audio editing: effects and chains, denoise, stretch, pitch, trim, normalize, mix.",
     "asr": "Speech recognition: transcribe, stream, subtitles, WER/CER evaluation.",
     "speak": "Text to speech.",
     "emotion": "Speech emotion recognition.",

@@ -24,6 +24,7 @@ from wavesmith.io.writer import (
     ConvertReport,
     check_output_path,
     convert,
+    kept_subtype,
     save,
     writable_extensions,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "check_output_path",
     "convert",
     "info",
+    "kept_subtype",
     "load",
     "open",
     "open_audio",

@@ -32,8 +32,8 @@ from wavesmith.errors import (
 )
 from wavesmith.io._backends import FFMPEG_WRITE, SOUNDFILE_WRITE, ffmpeg_path
 
-__all__ = ["AudioWriter", "ClipPolicy", "ConvertReport", "check_output_path", "convert", "save",
-           "writable_extensions"]
+__all__ = ["AudioWriter", "ClipPolicy", "ConvertReport", "check_output_path", "convert",
+           "kept_subtype", "save", "writable_extensions"]
 
 ClipPolicy = Literal["error", "clip", "warn"]
 _UMASK = os.umask(0o022)
@@ -271,6 +271,19 @@ def check_output_path(
     return out
 
 
+def kept_subtype(src_codec: str, dst: str | os.PathLike[str]) -> str | None:
+    """``src_codec`` when the format of ``dst`` can hold it, else None (the format's default).
+
+    Converting a 24-bit WAV to FLAC keeps 24 bits; MP3 to FLAC falls back to FLAC's default.
+    """
+    ext = Path(dst).suffix.lower()
+    if ext not in SOUNDFILE_WRITE:
+        return None
+    fmt = SOUNDFILE_WRITE[ext][0]
+    ok = src_codec in sf.available_subtypes(fmt) and sf.check_format(fmt, src_codec)
+    return src_codec if ok else None
+
+
 @dataclass(frozen=True, slots=True)
 class ConvertReport:
     """What :func:`convert` wrote."""
@@ -335,11 +348,7 @@ def convert(
     out_channels = src_info.channels if channels is None else channels
     if channels not in (None, 1, src_info.channels) and src_info.channels != 1:
         _map_channels(Audio(np.zeros((src_info.channels, 1), np.float32), out_rate), channels)
-    ext = Path(dst).suffix.lower()
-    if subtype is None and ext in SOUNDFILE_WRITE:
-        fmt = SOUNDFILE_WRITE[ext][0]
-        if src_info.codec in sf.available_subtypes(fmt) and sf.check_format(fmt, src_info.codec):
-            subtype = src_info.codec
+    subtype = subtype or kept_subtype(src_info.codec, dst)
     frames = 0
     with AudioWriter(dst, out_rate, out_channels, subtype=subtype) as writer:
         for block in stream(src, block_seconds, sample_rate=sample_rate, progress=progress):

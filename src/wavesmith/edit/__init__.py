@@ -1,0 +1,117 @@
+"""Audio editing: effects as objects, composed into a :class:`Chain`, applied to files.
+
+Effects take unit-suffixed keyword parameters and keep state between blocks, so streamed
+output equals whole-signal output::
+
+    from wavesmith import io
+    from wavesmith.edit import Chain, Compressor, Gain, HighPass, apply_file
+
+    chain = Chain([HighPass(cutoff_hz=80.0),
+                   Compressor(threshold_db=-18.0, ratio=3.0),
+                   Gain(gain_db=-1.0)])
+    cleaned = chain(io.load("take.flac"))            # whole signal
+    apply_file("take.flac", "clean.flac", chain)     # streamed block by block
+    chain.save("voice.yaml")                         # and Chain.load("voice.yaml")
+
+Each effect has a functional shortcut (``highpass(audio, cutoff_hz=80.0)``). Effects that
+need the whole signal (``time_stretch``, ``pitch_shift``, ``loudness_normalize``,
+``peak_normalize``, ``trim_silence``, ``denoise``, a ``fade`` with a fade-out) have
+``streamable = False``; :func:`apply_file` then processes the file whole.
+"""
+
+from wavesmith.edit.ambience import Chorus, Delay, Reverb, chorus, delay, reverb
+from wavesmith.edit.apply import DEFAULT_EDIT_BLOCK_SECONDS, EditReport, apply_file
+from wavesmith.edit.chain import Chain
+from wavesmith.edit.channels import Resample, ToMono, resample, to_mono
+from wavesmith.edit.denoise import Denoise, denoise
+from wavesmith.edit.dynamics import Compressor, Limiter, NoiseGate, compress, limit, noise_gate
+from wavesmith.edit.effect import Effect, effect_from_dict, effect_names, register
+from wavesmith.edit.fade import FADE_SHAPES, Fade, fade
+from wavesmith.edit.filters import (
+    HighPass,
+    HighShelf,
+    LowPass,
+    LowShelf,
+    PeakEQ,
+    high_shelf,
+    highpass,
+    low_shelf,
+    lowpass,
+    peak_eq,
+)
+from wavesmith.edit.level import (
+    Gain,
+    Invert,
+    LoudnessNormalize,
+    PeakNormalize,
+    gain,
+    invert,
+    loudness_normalize,
+    peak_normalize,
+    true_peak_dbtp,
+)
+from wavesmith.edit.mix import MixReport, mix, mix_files
+from wavesmith.edit.stretch import PitchShift, TimeStretch, pitch_shift, time_stretch
+from wavesmith.edit.trim import Trim, TrimSilence, trim, trim_silence
+
+__all__ = [
+    "DEFAULT_EDIT_BLOCK_SECONDS",
+    "FADE_SHAPES",
+    "Chain",
+    "Chorus",
+    "Compressor",
+    "Delay",
+    "Denoise",
+    "EditReport",
+    "Effect",
+    "Fade",
+    "Gain",
+    "HighPass",
+    "HighShelf",
+    "Invert",
+    "Limiter",
+    "LoudnessNormalize",
+    "LowPass",
+    "LowShelf",
+    "MixReport",
+    "NoiseGate",
+    "PeakEQ",
+    "PeakNormalize",
+    "PitchShift",
+    "Resample",
+    "Reverb",
+    "TimeStretch",
+    "ToMono",
+    "Trim",
+    "TrimSilence",
+    "apply_file",
+    "chorus",
+    "compress",
+    "delay",
+    "denoise",
+    "effect_from_dict",
+    "effect_names",
+    "fade",
+    "gain",
+    "high_shelf",
+    "highpass",
+    "invert",
+    "limit",
+    "loudness_normalize",
+    "low_shelf",
+    "lowpass",
+    "mix",
+    "mix_files",
+    "noise_gate",
+    "peak_eq",
+    "peak_normalize",
+    "pitch_shift",
+    "register",
+    "resample",
+    "reverb",
+    "time_stretch",
+    "to_mono",
+    "trim",
+    "trim_silence",
+    "true_peak_dbtp",
+]
