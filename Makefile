@@ -43,6 +43,14 @@ demo: install
 	$(BIN)/wavesmith convert examples/trumpet.ogg $(DEMO_OUT)/trumpet.flac
 	$(BIN)/wavesmith convert examples/jfk.flac $(DEMO_OUT)/jfk.m4a
 	$(BIN)/wavesmith --json info $(DEMO_OUT)/*.wav $(DEMO_OUT)/*.flac $(DEMO_OUT)/*.m4a > $(DEMO_OUT)/outputs.json
+	$(BIN)/wavesmith analyze examples/trumpet.ogg --features all --plot $(DEMO_OUT)/trumpet_analysis.png
+	$(BIN)/wavesmith analyze examples/jfk.flac --features loudness,spectral --json > $(DEMO_OUT)/jfk_analysis.json
+	$(BIN)/wavesmith edit normalize examples/jfk.flac $(DEMO_OUT)/jfk_-16lufs.flac --lufs -16
+	$(BIN)/wavesmith edit denoise examples/jfk.flac $(DEMO_OUT)/jfk_denoised.flac
+	$(BIN)/wavesmith analyze $(DEMO_OUT)/jfk_-16lufs.flac --features loudness
+	$(BIN)/wavesmith asr transcribe examples/jfk.flac
+	$(BIN)/wavesmith asr transcribe examples/jfk.flac -f srt -o $(DEMO_OUT)
+	$(BIN)/wavesmith asr transcribe examples/jfk.flac -f json -o $(DEMO_OUT)
 	@echo "demo results in $(DEMO_OUT)/:"; ls -l $(DEMO_OUT)
 
 test: install

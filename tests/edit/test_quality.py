@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from wavesmith import Audio, io
+from wavesmith.analysis import integrated_loudness, true_peak
 from wavesmith.edit import Denoise, loudness_normalize, mix, pitch_shift, time_stretch
-from wavesmith.edit.level import integrated_loudness_lufs, true_peak_dbtp
 
 pytestmark = pytest.mark.integration
 
@@ -90,8 +90,8 @@ def test_pitch_shift_moves_f0_and_keeps_duration(request: pytest.FixtureRequest,
 def test_loudness_normalize_reaches_target(shared_data: Path, name: str) -> None:
     audio = io.load(shared_data / name)
     out = loudness_normalize(audio, target_lufs=-16.0, true_peak_dbtp=-1.0)
-    measured, peak = integrated_loudness_lufs(out), true_peak_dbtp(out)
-    print(f"\n{Path(name).name}: {integrated_loudness_lufs(audio):.2f} -> {measured:.2f} LUFS, "
+    measured, peak = integrated_loudness(out), true_peak(out)
+    print(f"\n{Path(name).name}: {integrated_loudness(audio):.2f} -> {measured:.2f} LUFS, "
           f"true peak {peak:.2f} dBTP")
     assert measured == pytest.approx(-16.0, abs=0.2)
     assert peak <= -1.0 + 0.01  # 0.01 dB: soxr's 4x oversampling vs ours, float32

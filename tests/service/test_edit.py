@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from wavesmith import Audio
-from wavesmith.edit.level import integrated_loudness_lufs
+from wavesmith.analysis import integrated_loudness
 
 RATE = 16_000  # Hz
 
@@ -34,7 +34,7 @@ def test_edit_chain(server: str, rng: np.random.Generator) -> None:
     assert 'filename="take.flac"' in r.headers["content-disposition"]
     y, rate = sf.read(stdio.BytesIO(r.content), dtype="float32", always_2d=True)
     assert rate == RATE and y.shape[0] == pytest.approx(RATE, rel=0.01)  # 2 s at 2x speed
-    assert integrated_loudness_lufs(Audio(y.T.copy(), rate)) == pytest.approx(-20.0, abs=0.2)
+    assert integrated_loudness(Audio(y.T.copy(), rate)) == pytest.approx(-20.0, abs=0.2)
 
 
 def test_edit_keeps_upload_format_by_default(server: str, rng: np.random.Generator) -> None:

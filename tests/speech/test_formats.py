@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
-from wavesmith.errors import AudioFileError, AudioValueError
+from wavesmith.errors import AudioValueError
 from wavesmith.speech.asr import Segment, TranscriptInfo, Word
 from wavesmith.speech.formats import (
     format_srt,
@@ -18,7 +16,6 @@ from wavesmith.speech.formats import (
     format_vtt,
     parse_srt,
     render,
-    write_text_atomic,
 )
 
 SEGMENTS = [
@@ -101,19 +98,3 @@ def test_unknown_format() -> None:
 def test_parse_srt_rejects_garbage() -> None:
     with pytest.raises(AudioValueError, match="malformed cue"):
         parse_srt("1\nnot a time\nhello\n")
-
-
-def test_write_text_atomic(tmp_path: Path) -> None:
-    dst = write_text_atomic(tmp_path / "a.srt", SRT)
-    assert dst.read_text(encoding="utf-8") == SRT
-    write_text_atomic(dst, "replaced\n")
-    assert dst.read_text(encoding="utf-8") == "replaced\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.srt"]  # no temp file left
-    umask = os.umask(0)
-    os.umask(umask)
-    assert dst.stat().st_mode & 0o777 == 0o666 & ~umask
-
-
-def test_write_text_atomic_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(AudioFileError, match="nope"):
-        write_text_atomic(tmp_path / "nope" / "a.txt", "x")

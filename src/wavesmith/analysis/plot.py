@@ -8,7 +8,6 @@ a temporary file in the same folder, then renamed over ``path``.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ import numpy as np
 from wavesmith.analysis.report import AnalysisResult, analyze
 from wavesmith.analysis.spectral import DEFAULT_HOP_FRAMES, chroma, log_mel
 from wavesmith.audio import Audio, check_audio
-from wavesmith.errors import AudioFileError, AudioValueError
+from wavesmith.errors import AudioValueError
 
 __all__ = ["plot_report"]
 
@@ -123,19 +122,8 @@ def plot_report(audio: Audio, path: str | os.PathLike[str], *,
 
 
 def _save_atomic(fig: object, out: Path) -> Path:
-    folder = out.parent if str(out.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".png", dir=folder)
-    except OSError as exc:
-        raise AudioFileError(f"{out}: cannot write plot ({exc.strerror})") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=DPI)  # type: ignore[attr-defined]
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise AudioFileError(f"{out}: cannot write plot ({exc.strerror})") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from wavesmith.io import atomic_output
+
+    with atomic_output(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI)  # type: ignore[attr-defined]
     return out

@@ -78,7 +78,8 @@ def transcribe(
 
     Example: wavesmith asr transcribe jfk.flac -f srt -o subs/
     """
-    from wavesmith.speech import get_transcriber, render, transcribe, write_text_atomic
+    from wavesmith.io import write_text_atomic
+    from wavesmith.speech import get_transcriber, render, transcribe
     from wavesmith.speech.formats import transcript_dict
 
     state = _state(ctx)

@@ -48,7 +48,6 @@ from wavesmith.edit.level import (
     invert,
     loudness_normalize,
     peak_normalize,
-    true_peak_dbtp,
 )
 from wavesmith.edit.mix import MixReport, mix, mix_files
 from wavesmith.edit.stretch import PitchShift, TimeStretch, pitch_shift, time_stretch
@@ -113,5 +112,4 @@ __all__ = [
     "to_mono",
     "trim",
     "trim_silence",
-    "true_peak_dbtp",
 ]

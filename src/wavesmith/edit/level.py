@@ -2,19 +2,19 @@
 
 Gain and inversion are a multiply, written in NumPy (no dependency earns its place for that);
 they are streamable. Normalisation measures the whole signal first, so it is not streamable.
-Loudness is measured with pyloudnorm (ITU-R BS.1770-4 integrated loudness, the reference
-implementation the field uses); true peak is the sample peak of a 4x oversampled copy
-(soxr, as BS.1770-4 Annex 2 recommends). Peaks over the true-peak ceiling are lowered by a
+Loudness and true peak are measured by :mod:`wavesmith.analysis.loudness` (ITU-R BS.1770-4,
+checked against the EBU Tech 3341/3342 cases), so ``wavesmith analyze`` reads back exactly the
+target that normalisation aimed at. Peaks over the true-peak ceiling are lowered by a
 small look-ahead limiter written here (reason in :func:`_limit_true_peak`).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
+from wavesmith.analysis.loudness import integrated_loudness, true_peak
 from wavesmith.audio import Audio
 from wavesmith.edit.effect import Effect, check_number, register
 from wavesmith.errors import AudioValueError
@@ -28,7 +28,6 @@ __all__ = [
     "invert",
     "loudness_normalize",
     "peak_normalize",
-    "true_peak_dbtp",
 ]
 
 MAX_GAIN_DB = 96.0                  # dB; larger gains are a unit mistake
@@ -110,31 +109,6 @@ class PeakNormalize(Effect):
         return Audio(audio.samples * _db_to_gain(self.target_dbfs - peak), audio.sample_rate)
 
 
-def true_peak_dbtp(audio: Audio) -> float:
-    """True peak in dBTP: the sample peak of a 4x oversampled copy (BS.1770-4 Annex 2).
-
-    Returns ``-inf`` for silence.
-    """
-    import soxr  # local import: only true-peak callers pay for it
-
-    if audio.frames == 0:
-        return -math.inf
-    up = soxr.resample(audio.samples.T, audio.sample_rate,
-                       audio.sample_rate * TRUE_PEAK_OVERSAMPLING, quality="HQ")
-    peak = max(float(np.max(np.abs(up))), float(np.max(np.abs(audio.samples))))
-    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
-
-
-def integrated_loudness_lufs(audio: Audio) -> float:
-    """Integrated loudness (LUFS, BS.1770-4 via pyloudnorm); ``-inf`` for silence."""
-    import pyloudnorm  # local import: loudness callers only
-
-    meter = pyloudnorm.Meter(audio.sample_rate)
-    with warnings.catch_warnings():  # pyloudnorm warns about possible clipping; not ours
-        warnings.simplefilter("ignore")
-        return float(meter.integrated_loudness(audio.samples.T.astype(np.float64)))
-
-
 def _true_peak_per_frame(x: np.ndarray, sample_rate: int) -> np.ndarray:
     """Per-frame true peak (linear) over all channels: max of the 4x oversampled values."""
     import soxr
@@ -179,7 +153,7 @@ def _limit_true_peak(x: np.ndarray, sample_rate: int, ceiling_dbtp: float) -> np
 class LoudnessNormalize(Effect):
     """Scale to an integrated loudness of ``target_lufs`` (LUFS) under a true-peak ceiling.
 
-    The gain is ``target_lufs - measured`` (BS.1770-4 integrated loudness, pyloudnorm). Where
+    The gain is ``target_lufs - measured`` (BS.1770-4 integrated loudness). Where
     that would put the true peak above ``true_peak_dbtp`` (dBTP), a look-ahead limiter lowers
     those peaks (smooth 5 ms gain ramps, no clipping) and the gain is re-adjusted (secant
     steps, at most ``LOUDNESS_ROUNDS``) until the loudness is within 0.05 LU of the target,
@@ -208,7 +182,7 @@ class LoudnessNormalize(Effect):
                 f"{self.name}: audio is {audio.duration_s:.3f} s; integrated loudness needs "
                 f"at least {MIN_LOUDNESS_S} s"
             )
-        measured = integrated_loudness_lufs(audio)
+        measured = integrated_loudness(audio)
         if not math.isfinite(measured):
             raise AudioValueError(f"{self.name}: audio is silent (loudness -inf LUFS); "
                                   "nothing to normalise")
@@ -217,9 +191,9 @@ class LoudnessNormalize(Effect):
         previous: tuple[float, float] | None = None   # (gain dB, loudness LUFS) of last round
         for _ in range(LOUDNESS_ROUNDS):
             y = audio.samples * _db_to_gain(gain_db)
-            if true_peak_dbtp(Audio(y, rate)) > self.true_peak_dbtp:
+            if true_peak(Audio(y, rate)) > self.true_peak_dbtp:
                 y = _limit_true_peak(y, rate, self.true_peak_dbtp)
-            loudness = integrated_loudness_lufs(Audio(y, rate))
+            loudness = integrated_loudness(Audio(y, rate))
             error = self.target_lufs - loudness
             if abs(error) <= LOUDNESS_TOLERANCE_LU:
                 break

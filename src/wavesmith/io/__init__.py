@@ -8,6 +8,7 @@
 >>> io.save(audio, "out.wav", subtype="PCM_24")                      # doctest: +SKIP
 """
 
+from wavesmith.io.atomic import atomic_output, write_bytes_atomic, write_text_atomic
 from wavesmith.io.reader import (
     DEFAULT_BLOCK_SECONDS,
     DEFAULT_MAX_LOAD_BYTES,
@@ -39,6 +40,7 @@ __all__ = [
     "AudioWriter",
     "ClipPolicy",
     "ConvertReport",
+    "atomic_output",
     "check_output_path",
     "convert",
     "info",
@@ -49,4 +51,6 @@ __all__ = [
     "save",
     "stream",
     "writable_extensions",
+    "write_bytes_atomic",
+    "write_text_atomic",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,13 +30,12 @@ from wavesmith.errors import (
     UnsupportedFormatError,
 )
 from wavesmith.io._backends import FFMPEG_WRITE, SOUNDFILE_WRITE, ffmpeg_path
+from wavesmith.io.atomic import commit_temp, make_temp
 
 __all__ = ["AudioWriter", "ClipPolicy", "ConvertReport", "check_output_path", "convert",
            "kept_subtype", "save", "writable_extensions"]
 
 ClipPolicy = Literal["error", "clip", "warn"]
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)  # read the process umask once (os.umask can only read it by setting it)
 _FLOAT_SUBTYPES = {"FLOAT", "DOUBLE"}  # the only subtypes that keep samples beyond full scale
 
 
@@ -89,14 +87,7 @@ class AudioWriter:
         self._clip_warned = False
         self.frames_written = 0
         ext = self.path.suffix.lower()
-        if self.path.is_dir():
-            raise AudioFileError(f"{self.path}: is a directory")
-        if not self.path.parent.is_dir():
-            raise AudioFileError(f"{self.path}: folder {self.path.parent} does not exist")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part",
-                                   dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._tmp = make_temp(self.path)
         self._proc: subprocess.Popen[bytes] | None = None
         self._sf: sf.SoundFile | None = None
         try:
@@ -205,12 +196,7 @@ class AudioWriter:
                     raise AudioFileError(f"{self.path}: ffmpeg failed ({self._ffmpeg_error()})")
             if self.frames_written == 0:
                 raise AudioValueError(f"{self.path}: nothing was written (0 frames)")
-            with open(self._tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            # mkstemp makes 0600 files; give the output the mode a plain open() would
-            mode = self.path.stat().st_mode & 0o777 if self.path.exists() else 0o666 & ~_UMASK
-            os.chmod(self._tmp, mode)
-            os.replace(self._tmp, self.path)
+            commit_temp(self._tmp, self.path)
         except BaseException:
             self.abort()
             raise

@@ -22,7 +22,7 @@ from wavesmith.speech.asr import (
     transcribe,
 )
 from wavesmith.speech.evaluate import EvalReport, evaluate_manifest, normalize_text
-from wavesmith.speech.formats import FORMATS, parse_srt, render, write_text_atomic
+from wavesmith.speech.formats import FORMATS, parse_srt, render
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -41,5 +41,4 @@ __all__ = [
     "parse_srt",
     "render",
     "transcribe",
-    "write_text_atomic",
 ]

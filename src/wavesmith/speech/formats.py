@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
-from wavesmith.errors import AudioFileError, AudioValueError
+from wavesmith.errors import AudioValueError
 from wavesmith.speech.asr import Segment, TranscriptInfo, Word
 
 __all__ = [
@@ -34,11 +31,8 @@ __all__ = [
     "parse_srt",
     "render",
     "transcript_dict",
-    "write_text_atomic",
 ]
 
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)  # read the process umask once (os.umask can only read it by setting it)
 
 MEDIA_TYPES = {"txt": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt",
                "tsv": "text/tab-separated-values", "json": "application/json"}
@@ -146,25 +140,3 @@ def parse_srt(text: str) -> list[Segment]:
     return segments
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file in the same folder + rename.
-
-    Readers never see a partial file; on failure the target is unchanged.
-    """
-    target = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise AudioFileError(f"{target}: cannot write ({exc.strerror})") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; use open()'s mode
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise AudioFileError(f"{target}: cannot write ({exc.strerror})") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
