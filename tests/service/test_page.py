@@ -74,6 +74,36 @@ def test_page_describes_and_converts(server: str, browser: object, tmp_path: Pat
     assert (tmp_path / "page.png").stat().st_size > 0
 
 
+def test_page_analyses_normalises_and_transcribes(server: str, browser: object) -> None:
+    driver = browser
+    driver.get(server + "/")
+    driver.find_element("id", "file").send_keys(str(JFK))
+
+    driver.find_element("id", "analyze-btn").click()
+    table = _wait_visible(driver, "analyze-table")
+    rows = {r.get_attribute("data-field"): r.find_elements("tag name", "td")[1].text
+            for r in table.find_elements("tag name", "tr")}
+    lufs = float(rows["integrated loudness"].split()[0])
+    assert -14.0 < lufs < -11.0  # jfk.flac measures -12.5 LUFS
+    assert rows["tempo"].endswith("bpm") and rows["key"]
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    plot = _wait_visible(driver, "analyze-plot")
+    width = WebDriverWait(driver, WAIT_S).until(  # the PNG decodes after it is shown
+        lambda d: d.execute_script("return arguments[0].naturalWidth", plot))
+    assert width > 500
+
+    driver.find_element("id", "normalize-btn").click()
+    link = _wait_visible(driver, "normalize-download")
+    assert link.get_attribute("download") == "jfk_-16LUFS.wav"
+
+    driver.find_element("id", "transcribe-btn").click()
+    transcript = _wait_visible(driver, "transcript")
+    text = transcript.text.lower()
+    assert "ask not what your country can do for you" in text
+    assert "0.0–" in transcript.text  # segment times shown
+
+
 def test_page_shows_one_line_error_for_bad_file(server: str, browser: object,
                                                  tmp_path: Path) -> None:
     bad = tmp_path / "noise.wav"

@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 
 from wavesmith import analysis, io
-from wavesmith.service.uploads import workdir
+from wavesmith.service.uploads import file_response, workdir
 
 router = APIRouter()
 
@@ -43,7 +41,4 @@ def analyze(
         except BaseException:
             work.remove()
             raise
-    # file_response knows audio types only; the PNG needs its own media type
-    return FileResponse(png, media_type="image/png",
-                        filename=Path(file.filename or "audio").stem + ".png",
-                        background=BackgroundTask(work.remove))
+    return file_response(png, work, Path(file.filename or "audio").stem + ".png")

@@ -27,7 +27,9 @@ MEDIA_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg",
                ".oga": "audio/ogg", ".opus": "audio/ogg", ".mp3": "audio/mpeg",
                ".aiff": "audio/aiff", ".aif": "audio/aiff", ".w64": "audio/x-w64",
                ".caf": "audio/x-caf", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
-               ".aac": "audio/aac"}
+               ".aac": "audio/aac", ".mid": "audio/midi", ".png": "image/png",
+               ".json": "application/json", ".srt": "application/x-subrip",
+               ".vtt": "text/vtt"}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
