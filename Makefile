@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages: ffmpeg reads/writes M4A/AAC and other containers libsndfile does not;
-# chromium + chromium-driver run the web page's tests in a real headless browser.
-APT_PACKAGES := ffmpeg chromium chromium-driver
+# chromium + chromium-driver run the web page's tests in a real headless browser;
+# libfluidsynth3 (with the small timgm6mb-soundfont) renders MIDI to audio.
+APT_PACKAGES := ffmpeg chromium chromium-driver libfluidsynth3 timgm6mb-soundfont
 # pip on these machines prints a warning per package about missing local index folders.
 # The braces keep pip's own exit status in the pipeline (pipefail) while grep filters.
 PIP_QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
@@ -32,6 +33,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | $(PIP_QUIET)
 	$(BIN)/python -m pip install -q torch==2.13.0 2>&1 | $(PIP_QUIET)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' 2>&1 | $(PIP_QUIET)
+	# basic-pitch's metadata asks for TensorFlow; we run its bundled ONNX model, so no deps
+	$(BIN)/python -m pip install -q --no-deps basic-pitch==0.4.0 2>&1 | $(PIP_QUIET)
 	$(BIN)/python -c "import wavesmith, soundfile, soxr, torch; print('installed wavesmith', wavesmith.__version__, 'torch', torch.__version__)"
 	touch $@
 

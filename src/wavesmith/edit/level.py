@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 
-from wavesmith.analysis.loudness import integrated_loudness, true_peak
 from wavesmith.audio import Audio
 from wavesmith.edit.effect import Effect, check_number, register
 from wavesmith.errors import AudioValueError
@@ -182,6 +181,9 @@ class LoudnessNormalize(Effect):
                 f"{self.name}: audio is {audio.duration_s:.3f} s; integrated loudness needs "
                 f"at least {MIN_LOUDNESS_S} s"
             )
+        # local import: measuring needs scipy, which `import wavesmith.edit` should not load
+        from wavesmith.analysis.loudness import integrated_loudness, true_peak
+
         measured = integrated_loudness(audio)
         if not math.isfinite(measured):
             raise AudioValueError(f"{self.name}: audio is silent (loudness -inf LUFS); "

@@ -1,0 +1,228 @@
+"""``wavesmith music``: generate, continue, render, transcribe, eval, train-markov."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wavesmith.cli._output import CliState, out, print_json
+
+__all__ = ["app"]
+
+app = typer.Typer(no_args_is_help=True)
+
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="markov (trained); vae, gan, "
+                                       "transformer are not trained yet.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same music).")]
+TempOpt = Annotated[float, typer.Option("--temperature", "-t", help="Sampling temperature "
+                                        "(<1 safer, >1 wilder).")]
+AudioOpt = Annotated[Path | None, typer.Option("--audio", help="Also render to this audio "
+                                               "file (FluidSynth, General MIDI piano).")]
+PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Also draw a piano-roll PNG.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def _json(ctx: typer.Context, as_json: bool) -> bool:
+    root = ctx.find_root().obj
+    return as_json or (isinstance(root, CliState) and root.json)
+
+
+def _report(ctx: typer.Context, report: object, as_json: bool) -> None:
+    if _json(ctx, as_json):
+        print_json(report)
+        return
+    r = report
+    extra = "".join(f", {p}" for p in (r.audio, r.plot) if p)  # type: ignore[attr-defined]
+    out.print(f"wrote {r.midi}{extra} ({r.model}: {r.bars:g} bars, "  # type: ignore[attr-defined]
+              f"{r.notes} notes, {r.duration_s:.1f} s)", markup=False)  # type: ignore[attr-defined]
+
+
+@app.command()
+def generate(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
+    model: ModelOpt = "markov",
+    bars: Annotated[int, typer.Option("--bars", help="Length in bars.")] = 16,
+    seed: SeedOpt = 1,
+    temperature: TempOpt = 1.0,
+    meter: Annotated[str, typer.Option("--meter", help="Time signature: 4/4, 3/4, 6/8, "
+                                       "2/4, 9/8 ...")] = "4/4",
+    tempo: Annotated[float, typer.Option("--tempo", help="Quarter notes per minute.")] = 120.0,
+    audio: AudioOpt = None,
+    plot: PlotOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate a melody and write it as MIDI (optionally audio and a piano roll).
+
+    Example: wavesmith music generate --model markov --bars 16 --seed 1 -o out.mid --audio out.wav
+    """
+    from wavesmith.errors import AudioValueError
+    from wavesmith.music.generate import generate_file
+    from wavesmith.music.midi import steps_per_bar_for
+
+    num, _, den = meter.partition("/")
+    if not (num.isdigit() and den.isdigit()):
+        raise AudioValueError(f"--meter {meter!r} must look like 4/4 or 6/8")
+    report = generate_file(output, model=model, bars=bars, seed=seed, temperature=temperature,
+                           steps_per_bar=steps_per_bar_for(int(num), int(den)),
+                           tempo_bpm=tempo, audio=audio, plot=plot)
+    _report(ctx, report, as_json)
+
+
+@app.command("continue")
+def continue_(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="MIDI file whose melody (top line) to "
+                                           "continue.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
+    model: ModelOpt = "markov",
+    bars: Annotated[int, typer.Option("--bars", help="Bars to add.")] = 8,
+    seed: SeedOpt = 1,
+    temperature: TempOpt = 1.0,
+    audio: AudioOpt = None,
+    plot: PlotOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Continue a melody: SOURCE's melody, then BARS new bars, written to OUTPUT.
+
+    Example: wavesmith music continue tune.mid -o longer.mid --bars 8
+    """
+    from wavesmith.music.generate import continue_file
+
+    report = continue_file(source, output, model=model, bars=bars, seed=seed,
+                           temperature=temperature, audio=audio, plot=plot)
+    _report(ctx, report, as_json)
+
+
+@app.command()
+def render(
+    source: Annotated[Path, typer.Argument(help="MIDI file.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Audio file to write.")],
+    rate: Annotated[int, typer.Option("--rate", help="Sample rate in Hz.")] = 44_100,
+    soundfont: Annotated[Path | None, typer.Option("--soundfont", help=".sf2 file (default: "
+                                                   "Debian's GM soundfont, else pretty_midi's "
+                                                   "TimGM6mb).")] = None,
+    plot: PlotOpt = None,
+) -> None:
+    """Render a MIDI file to audio with FluidSynth.
+
+    Example: wavesmith music render tune.mid -o tune.wav --plot tune.png
+    """
+    from wavesmith import io
+    from wavesmith.music.midi import load_midi
+    from wavesmith.music.render import plot_piano_roll, render_midi
+
+    pm = load_midi(source)
+    audio = render_midi(pm, sample_rate=rate, soundfont=soundfont)
+    io.save(audio, output)
+    if plot is not None:
+        plot_piano_roll(pm, plot, title=source.name)
+    out.print(f"wrote {output} ({audio.duration:.1f} s, {audio.sample_rate} Hz)", markup=False)
+
+
+@app.command()
+def transcribe(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="Audio file (any format, rate, channels).",
+                                           show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
+    onset_threshold: Annotated[float, typer.Option(help="Onset posterior threshold 0..1.")]
+    = 0.5,
+    frame_threshold: Annotated[float, typer.Option(help="Frame posterior threshold 0..1.")]
+    = 0.3,
+    as_json: JsonOpt = False,
+) -> None:
+    """Transcribe audio to MIDI with basic-pitch (audio mixed to mono and resampled to
+    22 050 Hz, the model's rate).
+
+    Example: wavesmith music transcribe trumpet.ogg -o trumpet.mid
+    """
+    from wavesmith import io
+    from wavesmith.music.midi import save_midi
+    from wavesmith.music.transcribe import MODEL_SAMPLE_RATE_HZ
+    from wavesmith.music.transcribe import transcribe as run
+
+    audio = io.load(source, sample_rate=MODEL_SAMPLE_RATE_HZ, mono=True)
+    result = run(audio, onset_threshold=onset_threshold, frame_threshold=frame_threshold)
+    save_midi(result.midi, output)
+    if _json(ctx, as_json):
+        print_json({"midi": str(output), "notes": result.notes})
+    else:
+        out.print(f"wrote {output} ({len(result.notes)} notes)", markup=False)
+
+
+@app.command("eval")
+def eval_(
+    ctx: typer.Context,
+    data: Annotated[Path | None, typer.Option("--data", help="Folder of Nottingham *.mid "
+                                              "(default: the shared data).")] = None,
+    orders: Annotated[str, typer.Option("--orders", help="n-gram orders, comma separated.")]
+    = "1,2,3,4",
+    sample_order: Annotated[int, typer.Option("--sample-order", help="Order whose samples "
+                                              "are compared by metrics.")] = 3,
+    bars: Annotated[int, typer.Option("--bars", help="Bars per sample / real crop.")] = 16,
+    seed: SeedOpt = 0,
+    limit: Annotated[int | None, typer.Option("--limit", help="Pieces per split (quick "
+                                              "runs).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate the Markov baseline on held-out Nottingham tunes (about 1 minute).
+
+    Held-out NLL/perplexity per 16th-note token for each order, and metric distances of
+    baseline samples, uniform-random samples and real valid tunes to the real test tunes.
+    """
+    from rich.table import Table
+
+    from wavesmith.errors import AudioValueError
+    from wavesmith.music.evaluate import evaluate_baseline
+
+    try:
+        order_list = tuple(int(x) for x in orders.split(","))
+    except ValueError as exc:
+        raise AudioValueError(f"--orders {orders!r} must be integers like 1,2,3") from exc
+    report = evaluate_baseline(data, orders=order_list, sample_order=sample_order, bars=bars,
+                               seed=seed, limit=limit)
+    if _json(ctx, as_json):
+        print_json(report)
+        return
+    out.print(f"pieces {report.pieces}, test tokens {report.test_tokens} (16th notes), "
+              f"{report.seconds:.0f} s", markup=False)
+    t = Table(title="held-out perplexity per 16th-note token", box=None)
+    for c in ("model", "order", "position", "NLL (nats/token)", "perplexity"):
+        t.add_column(c)
+    for r in report.perplexity:
+        t.add_row(r.model, str(r.order), "yes" if r.use_position else "no",
+                  f"{r.nll_per_token:.4f}", f"{r.perplexity:.3f}")
+    out.print(t)
+    names = list(report.distances)
+    t = Table(title=f"metric distance to {report.distance_pieces} real test tunes "
+              f"({report.distance_bars} bars; Wasserstein / real std)", box=None)
+    t.add_column("metric")
+    for n in names:
+        t.add_column(n)
+    for m in next(iter(report.distances.values())):
+        t.add_row(m, *(f"{report.distances[n][m]:.3f}" for n in names))
+    out.print(t)
+
+
+@app.command("train-markov")
+def train_markov(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Table to write (.json or "
+                                         ".json.gz).")],
+    data: Annotated[Path | None, typer.Option("--data", help="Folder of Nottingham *.mid.")]
+    = None,
+    order: Annotated[int, typer.Option("--order", help="n-gram order.")] = 3,
+) -> None:
+    """Train the Markov baseline on the Nottingham train split and save its table.
+
+    The shipped table was built with:
+    wavesmith music train-markov --order 3 -o src/wavesmith/music/data/markov_nottingham.json.gz
+    """
+    from wavesmith.music.baseline import train_on_nottingham
+
+    model = train_on_nottingham(data, order=order)
+    model.save(output)
+    out.print(f"wrote {output} (order {order}, {model.provenance['train_pieces']} pieces)",
+              markup=False)

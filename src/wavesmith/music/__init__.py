@@ -1,0 +1,40 @@
+"""Symbolic music: MIDI parsing and melody grids, metrics, the Markov baseline, rendering
+and audio-to-MIDI. Heavy libraries (pretty_midi, fluidsynth, onnxruntime) load on first use.
+"""
+
+from wavesmith.music.baseline import (
+    MarkovMelodyModel,
+    continue_melody,
+    load_model,
+    sample_melody,
+    sample_random,
+)
+from wavesmith.music.metrics import metric_distance, piece_metrics
+from wavesmith.music.midi import (
+    Melody,
+    load_midi,
+    melody_to_events,
+    melody_to_midi,
+    read_melody,
+    save_midi,
+    split_pieces,
+    transpose,
+)
+
+__all__ = [
+    "MarkovMelodyModel",
+    "Melody",
+    "continue_melody",
+    "load_midi",
+    "load_model",
+    "melody_to_events",
+    "melody_to_midi",
+    "metric_distance",
+    "piece_metrics",
+    "read_melody",
+    "sample_melody",
+    "sample_random",
+    "save_midi",
+    "split_pieces",
+    "transpose",
+]

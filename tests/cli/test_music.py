@@ -1,0 +1,103 @@
+"""``wavesmith music`` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def nottingham(shared_data: Path) -> Path:
+    """The Nottingham full-tune MIDI folder (skipped where the shared data is absent)."""
+    d = shared_data / "music" / "midi" / "nottingham"
+    if not d.is_dir():
+        pytest.skip(f"Nottingham MIDI not found at {d}")
+    return d
+
+
+def test_generate_midi_audio_plot(tmp_path: Path) -> None:
+    mid, wav, png = tmp_path / "out.mid", tmp_path / "out.wav", tmp_path / "out.png"
+    r = run_cli("music", "generate", "--model", "markov", "--bars", "16", "--seed", "1",
+                "-o", mid, "--audio", wav, "--plot", png, "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["bars"] == 16 and rep["notes"] > 16 and rep["duration_s"] == pytest.approx(32.0,
+                                                                                       abs=1)
+    from wavesmith import io
+    from wavesmith.music.midi import read_melody
+
+    assert read_melody(mid).steps <= 256 and io.info(wav).duration_s > 30
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    again = tmp_path / "again.mid"
+    assert run_cli("music", "generate", "--seed", "1", "-o", again).returncode == 0
+    assert again.read_bytes() == mid.read_bytes()            # same seed, same MIDI
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--model", "vae"], "model 'vae' is not trained yet; available models: markov"),
+    (["--model", "lstm"], "unknown model 'lstm'"),
+    (["--bars", "0"], "bars=0 must be"),
+    (["--meter", "5/7"], "time signature 5/7 is not supported"),
+])
+def test_generate_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "x.mid"
+    r = run_cli("music", "generate", "-o", out, *args)
+    assert r.returncode == 2
+    assert r.stderr.strip().startswith("wavesmith: error: ") and message in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and not out.exists()
+
+
+@pytest.mark.integration
+def test_continue_real_tune(nottingham: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cont.mid"
+    r = run_cli("music", "continue", nottingham / "jigs10.mid", "-o", out, "--bars", "8",
+                "--json")
+    assert r.returncode == 0, r.stderr
+    from wavesmith.music.midi import read_melody
+
+    src, res = read_melody(nottingham / "jigs10.mid"), read_melody(out)
+    assert res.notes()[: len(src.notes()) - 1] == src.notes()[:-1]
+    assert res.bars == pytest.approx(-(-src.steps // src.steps_per_bar) + 8)
+
+
+@pytest.mark.parametrize("content", [b"", b"MThd\x00\x00", b"not midi at all" * 10])
+def test_continue_bad_midi(tmp_path: Path, content: bytes) -> None:
+    src, out = tmp_path / "bad.mid", tmp_path / "out.mid"
+    src.write_bytes(content)
+    r = run_cli("music", "continue", src, "-o", out)
+    assert r.returncode == 2 and "bad.mid" in r.stderr and not out.exists()
+    assert r.stderr.strip().count("\n") == 0
+
+
+def test_render_missing_soundfont(tmp_path: Path) -> None:
+    mid, wav = tmp_path / "a.mid", tmp_path / "a.wav"
+    assert run_cli("music", "generate", "--bars", "1", "-o", mid).returncode == 0
+    r = run_cli("music", "render", mid, "-o", wav, "--soundfont", tmp_path / "gm.sf2")
+    assert r.returncode == 2 and "soundfont not found" in r.stderr and not wav.exists()
+
+
+@pytest.mark.integration
+def test_transcribe_trumpet(shared_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "t.mid"
+    r = run_cli("music", "transcribe",
+                shared_data / "music" / "audio" / "sorohanro_-_solo-trumpet-06.hq.ogg",
+                "-o", out, "--json")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)["notes"]) >= 8 and out.stat().st_size > 50
+
+
+@pytest.mark.integration
+def test_eval_quick(nottingham: Path) -> None:
+    r = run_cli("music", "eval", "--data", nottingham, "--limit", "60", "--orders", "1,3",
+                "--bars", "8", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    rows = {(p["model"], p["order"], p["use_position"]): p["perplexity"]
+            for p in rep["perplexity"]}
+    assert rows[("markov", 1, True)] < rows[("uniform-random", 0, False)]
+    d = rep["distances"]
+    assert d["markov-3"]["mean"] < d["uniform-random"]["mean"]
