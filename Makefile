@@ -54,6 +54,9 @@ demo: install
 	$(BIN)/wavesmith asr transcribe examples/jfk.flac
 	$(BIN)/wavesmith asr transcribe examples/jfk.flac -f srt -o $(DEMO_OUT)
 	$(BIN)/wavesmith asr transcribe examples/jfk.flac -f json -o $(DEMO_OUT)
+	$(BIN)/wavesmith music generate --model markov --bars 16 --seed 1 -o $(DEMO_OUT)/tune.mid --audio $(DEMO_OUT)/tune.wav --plot $(DEMO_OUT)/tune.png
+	$(BIN)/wavesmith music continue $(DEMO_OUT)/tune.mid -o $(DEMO_OUT)/tune_continued.mid --bars 8
+	$(BIN)/wavesmith music transcribe examples/trumpet.ogg -o $(DEMO_OUT)/trumpet.mid
 	@echo "demo results in $(DEMO_OUT)/:"; ls -l $(DEMO_OUT)
 
 test: install
