@@ -217,15 +217,12 @@ class MarkovMelodyModel:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the table as (gzipped when the name ends in ``.gz``) JSON, atomically."""
+        from wavesmith.io import write_bytes_atomic
+
         dst = Path(path)
-        tmp = dst.with_name(f".{dst.name}.part")
         data = json.dumps(self.to_dict(), separators=(",", ":")).encode()
-        try:
-            tmp.write_bytes(gzip.compress(data, 9, mtime=0) if dst.suffix == ".gz" else data)
-            os.replace(tmp, dst)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return dst
+        return write_bytes_atomic(dst, gzip.compress(data, 9, mtime=0) if dst.suffix == ".gz"
+                                  else data)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], *, source: str = "model") -> MarkovMelodyModel:

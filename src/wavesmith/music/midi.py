@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -368,19 +367,11 @@ def save_midi(pm: pretty_midi.PrettyMIDI, path: str | os.PathLike[str]) -> Path:
     AudioFileError
         If the folder does not exist or cannot be written; nothing is left behind.
     """
+    from wavesmith.io import atomic_output
+
     dst = Path(path)
-    if not dst.parent.is_dir():
-        raise AudioFileError(f"{dst}: folder {dst.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
-    os.close(fd)
-    try:
-        pm.write(tmp)
-        os.replace(tmp, dst)
-    except OSError as exc:
-        raise AudioFileError(f"{dst}: cannot write MIDI ({exc})") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(dst) as tmp:
+        pm.write(str(tmp))
     return dst
 
 

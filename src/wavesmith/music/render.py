@@ -9,7 +9,6 @@ Debian's ``timgm6mb-soundfont``; the TimGM6mb.sf2 that pretty_midi bundles.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from wavesmith.audio import Audio, check_sample_rate
 from wavesmith.errors import AudioFileError, AudioValueError, MissingToolError
+from wavesmith.io.atomic import atomic_output
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -139,16 +139,8 @@ def plot_piano_roll(pm: pretty_midi.PrettyMIDI, path: str | os.PathLike[str], *,
         ax.set_ylabel("MIDI pitch")
         ax.set_title(title or "piano roll")
         ax.grid(True, alpha=0.3)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".png", dir=dst.parent)
-        os.close(fd)
-        try:
+        with atomic_output(dst) as tmp:
             fig.savefig(tmp, format="png")
-            os.replace(tmp, dst)
-        except OSError as exc:
-            raise AudioFileError(f"{dst}: cannot write PNG ({exc})") from exc
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     finally:
         plt.close(fig)
     return dst
