@@ -14,7 +14,7 @@ APT_PACKAGES := ffmpeg chromium chromium-driver libfluidsynth3 timgm6mb-soundfon
 PIP_QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 DEMO_OUT := results/demo
 
-.PHONY: install system-deps demo test test-fast lint bench serve clean
+.PHONY: install system-deps demo test test-fast lint bench serve clean train-digits
 
 install: system-deps $(STAMP)
 
@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | $(PIP_QUIET)
 	$(BIN)/python -m pip install -q torch==2.13.0 2>&1 | $(PIP_QUIET)
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' 2>&1 | $(PIP_QUIET)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,train]' 2>&1 | $(PIP_QUIET)
 	# basic-pitch's metadata asks for TensorFlow; we run its bundled ONNX model, so no deps
 	$(BIN)/python -m pip install -q --no-deps basic-pitch==0.4.0 2>&1 | $(PIP_QUIET)
 	$(BIN)/python -c "import wavesmith, soundfile, soxr, torch; print('installed wavesmith', wavesmith.__version__, 'torch', torch.__version__)"
@@ -70,6 +70,12 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Reproduce the shipped digit CNN (src/wavesmith/models/weights/digits_cnn*): ~3 min per run
+# on 2 idle cores; writes runs/digits_cnn and replaces the shipped ONNX files and cards.
+train-digits: install
+	$(BIN)/wavesmith train run configs/digits_cnn.yaml --out runs/digits_cnn
+	$(BIN)/wavesmith train export runs/digits_cnn/best.pt -o runs/digits_cnn/onnx --ship digits_cnn --noise ../shared/data/noise
 
 serve: install
 	$(BIN)/wavesmith serve --host 127.0.0.1 --port 8000

@@ -1,0 +1,63 @@
+"""Networks build from their configs; bad checkpoints fail with one-line ModelErrors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from wavesmith.errors import ModelError
+from wavesmith.models.checkpoint import build_model, load_checkpoint, save_checkpoint
+from wavesmith.models.cnn import DigitCNN, DigitCNNConfig
+from wavesmith.models.crnn import DigitCRNN, DigitCRNNConfig
+
+
+@pytest.mark.parametrize(("cls", "cfg"), [(DigitCNN, DigitCNNConfig(n_mels=32, n_frames=51)),
+                                          (DigitCRNN, DigitCRNNConfig(n_mels=32))])
+def test_models_map_features_to_logits(cls: type, cfg: object) -> None:
+    model = cls(cfg).eval()
+    with torch.inference_mode():
+        y = model(torch.randn(5, 32, 51))
+    assert tuple(y.shape) == (5, 10) and torch.isfinite(y).all()
+
+
+def test_cnn_rejects_too_small_inputs() -> None:
+    with pytest.raises(ValueError, match="too many"):
+        DigitCNN(DigitCNNConfig(n_mels=4, channels=(8, 8, 8)))
+
+
+def _save(path: Path, name: str = "digit_cnn") -> Path:
+    model = build_model(name, {"n_mels": 16, "n_frames": 21, "channels": [4]})
+    return save_checkpoint(path, model, labels=[str(i) for i in range(10)],
+                           feature_params={"n_mels": 16}, train_config={}, metrics={})
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    ck = load_checkpoint(_save(tmp_path / "m.pt"))
+    assert ck.model_name == "digit_cnn" and ck.model.config.channels == (4,)
+
+
+def test_bad_checkpoints_raise_model_error_naming_the_file(tmp_path: Path) -> None:
+    good = _save(tmp_path / "good.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(good.read_bytes()[:500])
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint at all")
+    raw = torch.load(good, weights_only=True)
+    other = tmp_path / "other.pt"
+    torch.save({**raw, "model": "resnet50"}, other)
+    future = tmp_path / "future.pt"
+    torch.save({**raw, "format": 99}, future)
+    plain = tmp_path / "plain.pt"
+    torch.save(raw["state_dict"], plain)
+    cases = [(corrupt, "not a readable checkpoint"), (garbage, "not a readable checkpoint"),
+             (other, "unknown model 'resnet50'"), (future, "format 99"),
+             (plain, "not a wavesmith checkpoint"), (tmp_path / "none.pt", "not found")]
+    for path, msg in cases:
+        with pytest.raises(ModelError, match=msg) as info:
+            load_checkpoint(path)
+        assert str(path) in str(info.value) and "\n" not in str(info.value)
+    crnn = _save(tmp_path / "crnn.pt", "digit_crnn")
+    with pytest.raises(ModelError, match="is a 'digit_crnn' checkpoint, expected 'digit_cnn'"):
+        load_checkpoint(crnn, expect_model="digit_cnn")

@@ -1,0 +1,97 @@
+"""The shipped digit classifier: verified weights, stated accuracy on held-out real speakers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wavesmith import Audio, io
+from wavesmith.errors import ModelError, ModelNotFoundError, SampleRateError
+from wavesmith.learn.augment import AugmentConfig, NoiseBank
+from wavesmith.learn.data import FeatureCache, FeatureParams, ManifestRow
+from wavesmith.learn.evaluate import OnnxClassifier, evaluate
+from wavesmith.models.registry import (
+    SHIPPED,
+    WEIGHTS_DIR,
+    DigitRecognizer,
+    load_recognizer,
+    recognize_digit,
+    shipped_info,
+)
+
+MAX_SHIPPED_BYTES = 20 * 1024 * 1024   # issue 7: each shipped file <= 20 MB
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_files_are_small_and_match_their_cards(name: str) -> None:
+    card = shipped_info(name)
+    path = WEIGHTS_DIR / card["file"]
+    assert path.stat().st_size <= MAX_SHIPPED_BYTES
+    assert card["labels"] == [str(d) for d in range(10)]
+    DigitRecognizer(path, sha256=card["sha256"])  # raises on a mismatch
+
+
+def test_tampered_weights_are_refused(tmp_path: Path) -> None:
+    card = shipped_info("digits_cnn")
+    copy = tmp_path / "m.onnx"
+    copy.write_bytes((WEIGHTS_DIR / card["file"]).read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="SHA-256 does not match"):
+        DigitRecognizer(copy, sha256=card["sha256"])
+    with pytest.raises(ModelNotFoundError, match="no shipped model 'nope'"):
+        shipped_info("nope")
+
+
+def test_audio_input_must_be_at_the_model_rate() -> None:
+    rec = load_recognizer()
+    with pytest.raises(SampleRateError, match="16000 Hz"):
+        rec.recognize(Audio(np.zeros((1, 16_000), np.float32), 16_000))
+
+
+def _test_rows(shared_data: Path, card: dict) -> list[ManifestRow]:
+    digits = shared_data / "speech" / "digits"
+    speakers = card["metrics"]["test_speakers"]
+    return [ManifestRow(p, p.name.split("_")[0], p.name.split("_")[1], "test")
+            for p in sorted(digits.glob("*.wav")) if p.name.split("_")[1] in speakers]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_accuracy_on_held_out_speakers(name: str, shared_data: Path,
+                                               tmp_path: Path) -> None:
+    card = shipped_info(name)
+    rows = _test_rows(shared_data, card)
+    assert len(rows) == card["metrics"]["n_test"]
+    params = FeatureParams(**card["feature_params"])
+    rep = evaluate(OnnxClassifier(WEIGHTS_DIR / card["file"]), rows, card["labels"], params,
+                   FeatureCache(params, tmp_path), snr_db=())
+    # the same file on the same clips: the stated figure, up to 1 clip of float noise
+    assert rep.accuracy >= card["metrics"]["accuracy_clean"] - 1 / len(rows)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_shipped_accuracy_at_10_db_held_out_noise(shared_data: Path, tmp_path: Path) -> None:
+    card = shipped_info("digits_cnn")
+    rows = _test_rows(shared_data, card)
+    params = FeatureParams(**card["feature_params"])
+    bank = NoiseBank(shared_data / "noise", params.sample_rate,
+                     heldout_fraction=AugmentConfig().noise_heldout_fraction)
+    rep = evaluate(OnnxClassifier(WEIGHTS_DIR / card["file"]), rows, card["labels"], params,
+                   FeatureCache(params, tmp_path), noise=bank, snr_db=(10.0,))
+    assert rep.robustness["10 dB"] >= card["metrics"]["robustness"]["10 dB"] - 1 / len(rows)
+
+
+@pytest.mark.integration
+def test_recognize_digit_on_real_recordings(shared_data: Path) -> None:
+    card = shipped_info("digits_cnn")
+    speaker = card["metrics"]["test_speakers"][0]
+    digits = shared_data / "speech" / "digits"
+    preds = [recognize_digit(digits / f"{d}_{speaker}_{i}.wav") for d in range(10)
+             for i in range(5)]
+    correct = sum(p.label == str(i // 5) for i, p in enumerate(preds))
+    assert correct >= 40  # 50 clips of an unseen speaker
+    assert all(0.0 < p.confidence <= 1.0 for p in preds)
+    audio = io.load(digits / f"3_{speaker}_0.wav")
+    assert recognize_digit(audio).path is None
