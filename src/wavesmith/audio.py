@@ -31,6 +31,7 @@ __all__ = [
     "MIN_SAMPLE_RATE_HZ",
     "Audio",
     "check_audio",
+    "check_same_layout",
     "check_sample_rate",
     "concatenate",
 ]
@@ -282,19 +283,34 @@ def concatenate(audios: Iterable[Audio]) -> Audio:
     items = list(audios)
     if not items:
         raise AudioValueError("concatenate: no audio given")
+    check_same_layout(items, what="concatenate", noun="item")
     first = items[0]
-    for i, a in enumerate(items[1:], start=1):
+    return Audio(np.concatenate([a.samples for a in items], axis=1), first.sample_rate)
+
+
+def check_same_layout(audios: Sequence[Audio], *, what: str, noun: str = "item") -> None:
+    """Check every ``Audio`` has the rate and channel count of the first; say how to fix it.
+
+    Raises
+    ------
+    SampleRateError
+        If a rate differs (the message names the explicit resample to call).
+    AudioValueError
+        If a channel count differs.
+    """
+    first = audios[0]
+    for i, a in enumerate(audios[1:], start=1):
         if a.sample_rate != first.sample_rate:
             raise SampleRateError(
-                f"concatenate: item {i} is {a.sample_rate} Hz but item 0 is "
-                f"{first.sample_rate} Hz; call .resample({first.sample_rate}) first"
+                f"{what}: {noun} {i} is {a.sample_rate} Hz but {noun} 0 is "
+                f"{first.sample_rate} Hz; resample explicitly first: "
+                f".resample({first.sample_rate})"
             )
         if a.channels != first.channels:
             raise AudioValueError(
-                f"concatenate: item {i} has {a.channels} channels but item 0 has "
-                f"{first.channels}"
+                f"{what}: {noun} {i} has {a.channels} channel(s) but {noun} 0 has "
+                f"{first.channels}; convert explicitly first (.to_mono() or select_channels)"
             )
-    return Audio(np.concatenate([a.samples for a in items], axis=1), first.sample_rate)
 
 
 def check_audio(audio: object, *, name: str = "audio", min_frames: int = 1) -> Audio:

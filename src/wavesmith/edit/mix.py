@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from wavesmith import io
-from wavesmith.audio import Audio, check_audio
+from wavesmith.audio import Audio, check_audio, check_same_layout
 from wavesmith.edit.effect import check_number
-from wavesmith.errors import AudioValueError, SampleRateError
+from wavesmith.errors import AudioValueError
 
 __all__ = ["MixReport", "mix", "mix_files"]
 
@@ -70,18 +70,8 @@ def mix(inputs: Sequence[Audio], *, gains_db: Sequence[float] | None = None,
         raise AudioValueError("mix: no inputs given; pass at least one Audio")
     for i, a in enumerate(items):
         check_audio(a, name=f"mix: input {i}", min_frames=0)
+    check_same_layout(items, what="mix", noun="input")
     first = items[0]
-    for i, a in enumerate(items[1:], start=1):
-        if a.sample_rate != first.sample_rate:
-            raise SampleRateError(
-                f"mix: input {i} is {a.sample_rate} Hz but input 0 is {first.sample_rate} Hz; "
-                f"resample explicitly first: edit.resample(audio, rate_hz={first.sample_rate})"
-            )
-        if a.channels != first.channels:
-            raise AudioValueError(
-                f"mix: input {i} has {a.channels} channel(s) but input 0 has {first.channels}; "
-                "convert explicitly first (edit.to_mono)"
-            )
     gains = _per_input(gains_db, len(items), "gains_db", "dB", -MAX_GAIN_DB, MAX_GAIN_DB)
     offsets = _per_input(offsets_s, len(items), "offsets_s", "s", 0.0, None)
     starts = [round(o * first.sample_rate) for o in offsets]
