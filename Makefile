@@ -54,7 +54,7 @@ demo: install
 	$(BIN)/wavesmith asr transcribe examples/jfk.flac
 	$(BIN)/wavesmith asr transcribe examples/jfk.flac -f srt -o $(DEMO_OUT)
 	$(BIN)/wavesmith asr transcribe examples/jfk.flac -f json -o $(DEMO_OUT)
-	$(BIN)/wavesmith train predict digits_cnn examples/7_theo_3.wav examples/3_george_10.wav examples/0_jackson_5.wav
+	$(BIN)/wavesmith asr recognize examples/7_theo_3.wav examples/3_george_10.wav examples/0_jackson_5.wav
 	$(BIN)/wavesmith music generate --model markov --bars 16 --seed 1 -o $(DEMO_OUT)/tune.mid --audio $(DEMO_OUT)/tune.wav --plot $(DEMO_OUT)/tune.png
 	$(BIN)/wavesmith music continue $(DEMO_OUT)/tune.mid -o $(DEMO_OUT)/tune_continued.mid --bars 8
 	$(BIN)/wavesmith music transcribe examples/trumpet.ogg -o $(DEMO_OUT)/trumpet.mid

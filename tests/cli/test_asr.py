@@ -100,3 +100,24 @@ def test_eval_manifest_errors(shared_data: Path, tmp_path: Path) -> None:
     bad.write_text("path,text\nnope.wav,hello\n", encoding="utf-8")
     r = run_cli("asr", "eval", bad)
     assert r.returncode == 2 and "nope.wav not found" in r.stderr
+
+
+def test_asr_recognize_digits_with_shipped_model(tmp_path: Path) -> None:
+    import json as _json
+
+    from tests.conftest import REPO
+
+    examples = REPO / "examples"
+    files = [examples / n for n in ("7_theo_3.wav", "3_george_10.wav", "0_jackson_5.wav")]
+    r = run_cli("asr", "recognize", *files, "--json")
+    assert r.returncode == 0, r.stderr
+    got = {Path(d["path"]).name: (d["label"], d["confidence"]) for d in _json.loads(r.stdout)}
+    assert {k: v[0] for k, v in got.items()} == {"7_theo_3.wav": "7", "3_george_10.wav": "3",
+                                                 "0_jackson_5.wav": "0"}
+    assert all(0.5 < c <= 1.0 for _, c in got.values())
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio")
+    r = run_cli("asr", "recognize", bad, files[0])
+    assert r.returncode == 2
+    assert r.stderr.strip().startswith(f"wavesmith: error: {bad}: ")
+    assert r.stdout.split()[1] == "7"  # the good file is still recognised
