@@ -17,7 +17,15 @@ import typer
 from rich.table import Table
 
 from wavesmith import __version__, io
-from wavesmith.cli._output import CliState, err, error_line, out, print_json, progress_bar
+from wavesmith.cli._output import (
+    CliState,
+    each_file,
+    err,
+    error_line,
+    out,
+    print_json,
+    progress_bar,
+)
 from wavesmith.errors import WavesmithError
 
 __all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "app", "main"]
@@ -106,13 +114,7 @@ def info(
     Example: wavesmith info examples/jfk.flac --json
     """
     state = _state(ctx)
-    results, failed = [], 0
-    for f in files:
-        try:
-            results.append(io.info(f))
-        except WavesmithError as exc:
-            error_line(str(exc))
-            failed += 1
+    results, failed = each_file(files, io.info)
     if as_json or state.json:
         print_json(results)
     elif results:

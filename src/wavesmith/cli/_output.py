@@ -7,15 +7,18 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 # Off a terminal, rich would wrap tables at 80 columns; pipes get long lines instead.
+T = TypeVar("T")
+R = TypeVar("R")
+
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -35,6 +38,25 @@ class CliState:
 def error_line(message: str) -> None:
     """Print ``wavesmith: error: <message>`` on stderr, one line, no markup."""
     err.print(f"wavesmith: error: {message}", markup=False, highlight=False)
+
+
+def each_file(files: Iterable[T], work: Callable[[T], R]) -> tuple[list[R], int]:
+    """Run ``work`` on every file; name each failing one on stderr and carry on.
+
+    Returns the results of the files that worked and the number that failed (a batch still
+    exits non-zero when that number is not 0).
+    """
+    from wavesmith.errors import WavesmithError
+
+    results: list[R] = []
+    failed = 0
+    for f in files:
+        try:
+            results.append(work(f))
+        except WavesmithError as exc:
+            error_line(str(exc))
+            failed += 1
+    return results, failed
 
 
 def to_jsonable(value: Any) -> Any:

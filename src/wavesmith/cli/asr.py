@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from wavesmith.cli._output import CliState, err, error_line, out, print_json, progress_bar
+from wavesmith.cli._output import (
+    CliState,
+    each_file,
+    err,
+    error_line,
+    out,
+    print_json,
+    progress_bar,
+)
 from wavesmith.errors import WavesmithError
 
 if TYPE_CHECKING:
@@ -189,14 +197,7 @@ def recognize(
     """
     from wavesmith.models.registry import load_recognizer
 
-    recognizer = load_recognizer(model)
-    results, failed = [], 0
-    for f in files:
-        try:
-            results.append(recognizer.recognize(f))
-        except WavesmithError as exc:
-            error_line(str(exc))
-            failed += 1
+    results, failed = each_file(files, load_recognizer(model).recognize)
     if as_json or _state(ctx).json:
         print_json(results)
     else:
