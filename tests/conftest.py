@@ -111,7 +111,7 @@ def run_cli(*args: str | os.PathLike[str], unprivileged: bool = False,
     prefix = unprivileged_prefix() if unprivileged else []
     return subprocess.run([*prefix, sys.executable, "-m", "wavesmith", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, cwd=REPO,
-                          env={**os.environ, "COLUMNS": "200"}, check=False)
+                          env={**os.environ, "COLUMNS": "200", "CI": "1"}, check=False)
 
 
 # -- the service, as a real server on loopback --------------------------------------------------

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from wavesmith.errors import AudioFileError, AudioValueError
+from wavesmith.music._deps import quiet_import
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -160,7 +161,7 @@ def load_midi(path: str | os.PathLike[str]) -> pretty_midi.PrettyMIDI:
     AudioFileError
         If the file is missing, empty, too large, truncated or not MIDI (one line).
     """
-    import pretty_midi
+    pretty_midi = quiet_import("pretty_midi")
 
     p = Path(path)
     if not p.is_file():
@@ -342,7 +343,7 @@ def events_to_melody(events: Iterable[str], *, steps_per_bar: int = 16,
 def melody_to_midi(melody: Melody, *, program: int = 0, velocity: int = 90
                    ) -> pretty_midi.PrettyMIDI:
     """Build a one-track MIDI file (General MIDI ``program``) from a melody."""
-    import pretty_midi
+    pretty_midi = quiet_import("pretty_midi")
 
     if melody.tempo_bpm <= 0:
         raise AudioValueError(f"tempo_bpm={melody.tempo_bpm} must be > 0")

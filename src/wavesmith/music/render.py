@@ -17,6 +17,7 @@ import numpy as np
 from wavesmith.audio import Audio, check_sample_rate
 from wavesmith.errors import AudioFileError, AudioValueError, MissingToolError
 from wavesmith.io.atomic import atomic_output
+from wavesmith.music._deps import quiet_import
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -92,7 +93,7 @@ def render_midi(pm: pretty_midi.PrettyMIDI, *, sample_rate: int = DEFAULT_RENDER
         raise AudioValueError(f"render: MIDI lasts {pm.get_end_time():.0f} s, over the "
                               f"{MAX_RENDER_S:.0f} s limit")
     try:
-        import fluidsynth  # noqa: F401  (pyfluidsynth: loads libfluidsynth on import)
+        quiet_import("fluidsynth")  # pyfluidsynth: loads libfluidsynth on import
     except ModuleNotFoundError as exc:
         raise MissingToolError("render: pip package pyfluidsynth is not installed "
                                "(pip install pyfluidsynth)") from exc

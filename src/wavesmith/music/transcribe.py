@@ -19,6 +19,7 @@ import numpy as np
 
 from wavesmith.audio import Audio, check_audio
 from wavesmith.errors import AudioValueError, MissingToolError, ModelError, SampleRateError
+from wavesmith.music._deps import quiet_import
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -63,6 +64,7 @@ def _basic_pitch() -> Any:
     """Import basic-pitch quietly (it logs a warning per missing TF/CoreML/TFLite runtime)."""
     logging.disable(logging.WARNING)
     try:
+        quiet_import("pretty_midi")
         import basic_pitch
         import basic_pitch.note_creation
     except ImportError as exc:
