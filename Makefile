@@ -14,7 +14,7 @@ APT_PACKAGES := ffmpeg chromium chromium-driver libfluidsynth3 timgm6mb-soundfon
 PIP_QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 DEMO_OUT := results/demo
 
-.PHONY: install system-deps demo test test-fast lint bench serve clean train-digits
+.PHONY: install system-deps demo test test-fast lint bench serve clean train-digits eval-edit
 
 install: system-deps $(STAMP)
 
@@ -74,6 +74,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_edit.py
 
 # Reproduce the shipped digit CNN (src/wavesmith/models/weights/digits_cnn*): ~3 min per run
 # on 2 idle cores; writes runs/digits_cnn and replaces the shipped ONNX files and cards.
@@ -86,3 +87,8 @@ serve: install
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .coverage bench/.cache
+
+# Denoiser and VAD measurements on real speech + real noise (tables in README "Editing").
+eval-edit: install
+	$(BIN)/python -m wavesmith.edit.evaluate vad
+	$(BIN)/python -m wavesmith.edit.evaluate denoise

@@ -23,7 +23,8 @@ def speech(shared_data: Path) -> Path:
 def test_help_teaches() -> None:
     r = run_cli("edit", "--help")
     assert r.returncode == 0
-    for cmd in ("apply", "normalize", "stretch", "pitch", "trim", "fade", "denoise", "mix"):
+    for cmd in ("apply", "normalize", "stretch", "pitch", "trim", "fade", "denoise", "mix",
+                "cut", "vad", "strip-silence"):
         assert cmd in r.stdout
         sub = run_cli("edit", cmd, "--help")
         assert sub.returncode == 0 and "Example: wavesmith edit " + cmd in sub.stdout
@@ -69,6 +70,42 @@ def test_trim_streams(speech: Path, tmp_path: Path) -> None:
     assert json.loads(r.stdout)["frames"] == round(1.5 * RATE)
 
 
+@pytest.mark.integration
+def test_vad_table_and_json(shared_data: Path) -> None:
+    jfk = shared_data / "speech" / "sentences" / "jfk.flac"
+    r = run_cli("edit", "vad", jfk)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].split() == ["start_s", "end_s", "duration_s"]
+    assert "segment(s)" in lines[-1] and "s of speech in 11.00 s (silero)" in lines[-1]
+    rows = [[float(v) for v in line.split()] for line in lines[1:-1]]
+    assert len(rows) >= 3 and all(a < b for a, b, _ in rows)
+    r = run_cli("edit", "vad", jfk, "--method", "energy", "--pad", "0", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["method"] == "energy" and report["duration_s"] == pytest.approx(11.0)
+    assert report["speech_s"] == pytest.approx(
+        sum(s["end"] - s["start"] for s in report["segments"]), abs=1e-3)
+    assert 5.0 < report["speech_s"] < 10.0
+
+
+@pytest.mark.integration
+def test_strip_silence_cut_and_dfn_denoise(speech: Path, tmp_path: Path) -> None:
+    r = run_cli("edit", "strip-silence", speech, tmp_path / "s.wav", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["streamed"] is True and report["chain"]["effect"] == "strip_silence"
+    assert 0.5 < report["duration_s"] / report["input_duration_s"] < 0.99  # edges removed
+    r = run_cli("edit", "cut", speech, tmp_path / "c.wav", "--start", "1", "--end", "2.5",
+                "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["frames"] == sf.info(str(speech)).frames - round(1.5 * RATE)
+    r = run_cli("edit", "denoise", speech, tmp_path / "d.flac", "--method", "dfn")
+    assert r.returncode == 0, r.stderr
+    assert "streamed" in r.stdout and sf.info(str(tmp_path / "d.flac")).frames == \
+        sf.info(str(speech)).frames
+
+
 def test_mix(tmp_path: Path, rng: np.random.Generator) -> None:
     a, b = tmp_path / "a.wav", tmp_path / "b.wav"
     io.save(Audio((0.1 * rng.standard_normal((1, RATE))).astype(np.float32), RATE), a)
@@ -92,6 +129,12 @@ def test_mix(tmp_path: Path, rng: np.random.Generator) -> None:
     (("mix", "{out}", "{src}", "{mono}"), "mix: input 1 has 1 channel(s) but input 0 has 2"),
     (("normalize", "{src}", "{src}", "--peak", "-1"), "output is the input file; pass "
      "overwrite=True (--overwrite)"),
+    (("cut", "{src}", "{out}", "--start", "2", "--end", "3"), "cut: start_s=2 s is at or past"),
+    (("vad", "{src}", "--method", "vosk"), "vad: method='vosk' must be one of 'silero'"),
+    (("strip-silence", "{src}", "{out}", "--threshold", "2"),
+     "strip_silence: threshold=2 must be < 1"),
+    (("denoise", "{src}", "{out}", "--method", "rnnoise"),
+     "denoise: --method 'rnnoise' must be 'gate' or 'dfn'"),
 ])
 def test_bad_input_one_line_nothing_written(tmp_path: Path, rng: np.random.Generator,
                                             args: tuple[str, ...], message: str) -> None:

@@ -110,9 +110,9 @@ def si_sdr_db(estimate: np.ndarray, reference: np.ndarray) -> float:
 @pytest.mark.parametrize("noise_name", ["freesound_rain.wav", "freesound_car_engine.wav"])
 def test_denoise_improves_si_sdr_on_real_noise(shared_data: Path, noise_name: str,
                                                stationary: bool) -> None:
-    """Speech + real noise at 0 dB SNR. (At 5 dB SNR, or with hum or train noise, spectral
-    gating with default settings can lower SI-SDR: it distorts the speech more than it
-    removes noise. The full SNR x noise x denoiser evaluation is a later slice.)"""
+    """Speech + real noise at 0 dB SNR, full-strength gate (prop_decrease=1, noisereduce's
+    thresholds). At 5 dB SNR that setting can lower SI-SDR; our defaults are milder (tuned
+    for PESQ over 0-10 dB, see wavesmith.edit.evaluate and test_evaluate.py)."""
     clean = io.load(shared_data / SPEECH)
     noise = io.load(shared_data / "noise" / noise_name, duration=clean.duration_s + 1,
                     mono=True).resample(clean.sample_rate)
@@ -121,7 +121,7 @@ def test_denoise_improves_si_sdr_on_real_noise(shared_data: Path, noise_name: st
     noisy = mix([clean, noise], gains_db=[0.0, clean.rms_dbfs - noise.rms_dbfs - snr_db])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # noisereduce's own runtime warnings
-        out = Denoise(stationary=stationary)(noisy)
+        out = Denoise(stationary=stationary, prop_decrease=1.0, thresh_n_mult=2.0)(noisy)
     before = si_sdr_db(noisy.samples[0], clean.samples[0])
     after = si_sdr_db(out.samples[0], clean.samples[0])
     print(f"\ndenoise stationary={stationary} at {snr_db:g} dB SNR ({noise_name}): SI-SDR "

@@ -1,9 +1,11 @@
-"""``POST /v1/edit`` on a real server: upload + chain JSON → edited audio."""
+"""``POST /v1/edit`` (upload + chain JSON → edited audio) and ``POST /v1/edit/vad`` on a real
+server."""
 
 from __future__ import annotations
 
 import io as stdio
 import json
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -70,4 +72,26 @@ def test_missing_chain_is_422(server: str, rng: np.random.Generator) -> None:
 
 
 def test_openapi_lists_edit(server: str) -> None:
-    assert "/v1/edit" in httpx.get(f"{server}/openapi.json").json()["paths"]
+    paths = httpx.get(f"{server}/openapi.json").json()["paths"]
+    assert "/v1/edit" in paths and "/v1/edit/vad" in paths
+
+
+@pytest.mark.integration
+def test_vad_endpoint_on_real_speech(server: str, shared_data: Path) -> None:
+    jfk = (shared_data / "speech" / "sentences" / "jfk.flac").read_bytes()
+    r = httpx.post(f"{server}/v1/edit/vad", files={"file": ("jfk.flac", jfk)},
+                   data={"method": "silero", "pad_s": "0.05"}, timeout=60)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["path"] == "jfk.flac" and report["method"] == "silero"
+    assert report["duration_s"] == pytest.approx(11.0)
+    starts = [s["start"] for s in report["segments"]]
+    assert len(starts) >= 3 and starts == sorted(starts)
+    assert 5.0 < report["speech_s"] < 10.0
+
+
+def test_vad_endpoint_bad_parameter_is_422(server: str, rng: np.random.Generator) -> None:
+    r = httpx.post(f"{server}/v1/edit/vad", files={"file": ("take.wav", _wav(rng))},
+                   data={"method": "vosk"}, timeout=60)
+    assert r.status_code == 422, r.text
+    assert "vad: method='vosk' must be one of" in r.json()["error"]["message"]

@@ -20,10 +20,11 @@ __all__ = ["app"]
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Audio editing: effects and chains, denoise, stretch, pitch, trim, fade, normalize, "
-    "mix.\n\nExamples:\n\n"
+    help="Audio editing: effects and chains, denoise, stretch, pitch, trim, cut, fade, "
+    "normalize, mix, voice activity detection and silence stripping.\n\nExamples:\n\n"
     "  wavesmith edit normalize talk.flac talk-16.flac --lufs -16\n\n"
-    "  wavesmith edit apply talk.flac clean.flac --chain voice.yaml",
+    "  wavesmith edit apply talk.flac clean.flac --chain voice.yaml\n\n"
+    "  wavesmith edit vad talk.flac --json",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -174,18 +175,110 @@ def fade(
 @app.command()
 def denoise(
     ctx: typer.Context, src: Src, dst: Dst,
-    stationary: Annotated[bool, typer.Option("--stationary/--non-stationary", help="One "
+    method: Annotated[str, typer.Option("--method", help="gate: spectral gating "
+                                        "(noisereduce, no model); dfn: DeepFilterNet 3 "
+                                        "neural denoiser (48 kHz, runs offline, streams; "
+                                        "better on speech).")] = "gate",
+    stationary: Annotated[bool, typer.Option("--stationary/--non-stationary", help="gate: one "
                                              "noise profile for the whole file (hum, hiss), "
                                              "or a noise floor tracked over time.")] = False,
-    strength: Annotated[float, typer.Option("--strength", help="Fraction of the noise to "
-                                            "remove, 0-1.")] = 1.0,
+    strength: Annotated[float, typer.Option("--strength", help="gate: fraction of the noise "
+                                            "to remove, 0-1.")] = 0.6,
+    atten_lim: Annotated[float, typer.Option("--atten-lim", help="dfn: largest attenuation "
+                                             "in dB (100: no limit; 15 keeps some "
+                                             "background).")] = 100.0,
     subtype: Subtype = None, overwrite: Overwrite = False, as_json: Json = False,
 ) -> None:
-    """Reduce background noise in IN by spectral gating (noisereduce).
+    """Reduce background noise in IN: spectral gating or the DeepFilterNet 3 network.
 
-    Example: wavesmith edit denoise noisy.wav clean.wav --stationary
+    Example: wavesmith edit denoise noisy.wav clean.wav --method dfn
     """
-    _apply(ctx, src, dst, edit.Denoise(stationary=stationary, prop_decrease=strength),
+    effect: Effect
+    if method == "gate":
+        effect = edit.Denoise(stationary=stationary, prop_decrease=strength)
+    elif method == "dfn":
+        effect = edit.NeuralDenoise(atten_lim_db=atten_lim)
+    else:
+        raise AudioValueError(f"denoise: --method {method!r} must be 'gate' or 'dfn'")
+    _apply(ctx, src, dst, effect, overwrite=overwrite, subtype=subtype, as_json=as_json)
+
+
+@app.command()
+def cut(
+    ctx: typer.Context, src: Src, dst: Dst,
+    start: Annotated[float, typer.Option("--start", help="Start of the part to remove (s).",
+                                         show_default=False)],
+    end: Annotated[float | None, typer.Option("--end", help="End of the part to remove (s); "
+                                              "default: the end of IN.")] = None,
+    subtype: Subtype = None, overwrite: Overwrite = False, as_json: Json = False,
+) -> None:
+    """Remove IN between --start and --end (seconds) and join the rest into OUT. Streams.
+
+    The opposite of trim, which keeps that part.
+
+    Example: wavesmith edit cut talk.flac shorter.flac --start 12.0 --end 15.5
+    """
+    _apply(ctx, src, dst, edit.Cut(start_s=start, end_s=end), overwrite=overwrite,
+           subtype=subtype, as_json=as_json)
+
+
+Method = Annotated[str, typer.Option("--method", help="silero: neural VAD (ONNX, default); "
+                                     "webrtc: WebRTC's GMM detector; energy: level above the "
+                                     "noise floor (no model).")]
+Threshold = Annotated[float, typer.Option("--threshold", help="Speech score 0-1 at which "
+                                          "speech starts (silero: probability).")]
+MinSpeech = Annotated[float, typer.Option("--min-speech", help="Drop speech shorter than "
+                                          "this (s).")]
+MinSilence = Annotated[float, typer.Option("--min-silence", help="Pauses shorter than this "
+                                           "(s) do not end a segment.")]
+Pad = Annotated[float, typer.Option("--pad", help="Seconds kept each side of a segment.")]
+
+
+@app.command()
+def vad(
+    ctx: typer.Context,
+    src: Annotated[Path, typer.Argument(help="Audio file (any rate or channels; it is "
+                                        "streamed).", metavar="FILE", show_default=False)],
+    method: Method = "silero", threshold: Threshold = 0.5, min_speech: MinSpeech = 0.25,
+    min_silence: MinSilence = 0.1, pad: Pad = 0.03, as_json: Json = False,
+) -> None:
+    """Find the speech in FILE: a table (or JSON) of segments, start and end in seconds.
+
+    Example: wavesmith edit vad talk.flac --method silero --json
+    """
+    with progress_bar(f"vad {src.name}", enabled=not _state(ctx).quiet) as progress:
+        report = edit.vad_file(src, method=method, threshold=threshold,
+                               min_speech_s=min_speech, min_silence_s=min_silence, pad_s=pad,
+                               progress=progress)
+    state = _state(ctx)
+    if as_json or state.json:
+        print_json(report)
+        return
+    out.print(f"{'start_s':>10} {'end_s':>10} {'duration_s':>10}", markup=False)
+    for seg in report.segments:
+        out.print(f"{seg.start:10.3f} {seg.end:10.3f} {seg.duration:10.3f}", markup=False)
+    if not state.quiet:
+        out.print(f"{len(report.segments)} segment(s), {report.speech_s:.2f} s of speech in "
+                  f"{report.duration_s:.2f} s ({report.method})", markup=False)
+
+
+@app.command("strip-silence")
+def strip_silence(
+    ctx: typer.Context, src: Src, dst: Dst,
+    method: Method = "silero", threshold: Threshold = 0.5, min_speech: MinSpeech = 0.25,
+    min_silence: MinSilence = 0.1, pad: Pad = 0.03,
+    fade: Annotated[float, typer.Option("--fade", help="Fade (s) at each join, against "
+                                        "clicks.")] = 0.005,
+    subtype: Subtype = None, overwrite: Overwrite = False, as_json: Json = False,
+) -> None:
+    """Keep only the speech of IN (voice activity detection) and write it to OUT. Streams.
+
+    Example: wavesmith edit strip-silence talk.flac talk-tight.flac --pad 0.1
+    """
+    _apply(ctx, src, dst, edit.StripSilence(method=method, threshold=threshold,
+                                            min_speech_s=min_speech,
+                                            min_silence_s=min_silence, pad_s=pad,
+                                            fade_s=fade),
            overwrite=overwrite, subtype=subtype, as_json=as_json)
 
 

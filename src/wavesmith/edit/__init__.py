@@ -17,13 +17,18 @@ Each effect has a functional shortcut (``highpass(audio, cutoff_hz=80.0)``). Eff
 need the whole signal (``time_stretch``, ``pitch_shift``, ``loudness_normalize``,
 ``peak_normalize``, ``trim_silence``, ``denoise``, a ``fade`` with a fade-out) have
 ``streamable = False``; :func:`apply_file` then processes the file whole.
+``neural_denoise`` (DeepFilterNet 3), ``strip_silence`` and ``cut`` stream.
+
+Voice activity detection (:mod:`wavesmith.edit.vad`): ``detect_speech(audio)`` and
+``detect_speech_file(path)`` return :class:`SpeechSegment` (start/end, seconds);
+:class:`SpeechDetector` is the streaming object behind them.
 """
 
 from wavesmith.edit.ambience import Chorus, Delay, Reverb, chorus, delay, reverb
 from wavesmith.edit.apply import DEFAULT_EDIT_BLOCK_SECONDS, EditReport, apply_file
 from wavesmith.edit.chain import Chain
 from wavesmith.edit.channels import Resample, ToMono, resample, to_mono
-from wavesmith.edit.denoise import Denoise, denoise
+from wavesmith.edit.denoise import Denoise, NeuralDenoise, denoise, neural_denoise
 from wavesmith.edit.dynamics import Compressor, Limiter, NoiseGate, compress, limit, noise_gate
 from wavesmith.edit.effect import Effect, effect_from_dict, effect_names, register
 from wavesmith.edit.fade import FADE_SHAPES, Fade, fade
@@ -51,7 +56,25 @@ from wavesmith.edit.level import (
 )
 from wavesmith.edit.mix import MixReport, mix, mix_files
 from wavesmith.edit.stretch import PitchShift, TimeStretch, pitch_shift, time_stretch
-from wavesmith.edit.trim import Trim, TrimSilence, trim, trim_silence
+from wavesmith.edit.trim import (
+    Cut,
+    StripSilence,
+    Trim,
+    TrimSilence,
+    cut,
+    strip_silence,
+    trim,
+    trim_silence,
+)
+from wavesmith.edit.vad import (
+    SpeechDetector,
+    SpeechSegment,
+    VadReport,
+    detect_speech,
+    detect_speech_file,
+    iter_speech_file,
+    vad_file,
+)
 
 __all__ = [
     "DEFAULT_EDIT_BLOCK_SECONDS",
@@ -59,6 +82,7 @@ __all__ = [
     "Chain",
     "Chorus",
     "Compressor",
+    "Cut",
     "Delay",
     "Denoise",
     "EditReport",
@@ -73,21 +97,29 @@ __all__ = [
     "LowPass",
     "LowShelf",
     "MixReport",
+    "NeuralDenoise",
     "NoiseGate",
     "PeakEQ",
     "PeakNormalize",
     "PitchShift",
     "Resample",
     "Reverb",
+    "SpeechDetector",
+    "SpeechSegment",
+    "StripSilence",
     "TimeStretch",
     "ToMono",
     "Trim",
     "TrimSilence",
+    "VadReport",
     "apply_file",
     "chorus",
     "compress",
+    "cut",
     "delay",
     "denoise",
+    "detect_speech",
+    "detect_speech_file",
     "effect_from_dict",
     "effect_names",
     "fade",
@@ -95,12 +127,14 @@ __all__ = [
     "high_shelf",
     "highpass",
     "invert",
+    "iter_speech_file",
     "limit",
     "loudness_normalize",
     "low_shelf",
     "lowpass",
     "mix",
     "mix_files",
+    "neural_denoise",
     "noise_gate",
     "peak_eq",
     "peak_normalize",
@@ -108,8 +142,10 @@ __all__ = [
     "register",
     "resample",
     "reverb",
+    "strip_silence",
     "time_stretch",
     "to_mono",
     "trim",
     "trim_silence",
+    "vad_file",
 ]

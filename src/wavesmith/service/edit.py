@@ -1,4 +1,5 @@
-"""``POST /v1/edit``: run an uploaded file through an effect chain given as JSON.
+"""``POST /v1/edit``: run an uploaded file through an effect chain given as JSON;
+``POST /v1/edit/vad``: the speech segments of an uploaded file.
 
 Parse (upload + chain JSON) → :func:`wavesmith.edit.apply_file` → the edited file. A bad
 chain is a 422 with the one-line message; see :mod:`wavesmith.service.app`.
@@ -6,8 +7,9 @@ chain is a 422 with the one-line message; see :mod:`wavesmith.service.app`.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
@@ -45,3 +47,29 @@ def edit_audio(
             work.remove()
             raise
     return file_response(dst, work, Path(file.filename or "audio").stem + ext)
+
+
+@router.post("/v1/edit/vad",
+             responses={422: {"description": "Bad parameter or bad audio (one-line JSON "
+                                             "error)."}})
+def edit_vad(
+    file: Annotated[UploadFile, File(description="Audio file (any rate and channels).")],
+    method: Annotated[str, Form(description="silero (neural, default), webrtc or "
+                                "energy.")] = "silero",
+    threshold: Annotated[float, Form(description="Speech score 0-1 at which speech "
+                                     "starts.")] = 0.5,
+    min_speech_s: Annotated[float, Form(description="Drop speech shorter than this "
+                                        "(s).")] = 0.25,
+    min_silence_s: Annotated[float, Form(description="Pauses shorter than this (s) do not "
+                                         "end a segment.")] = 0.1,
+    pad_s: Annotated[float, Form(description="Seconds kept each side of a segment.")] = 0.03,
+) -> dict[str, Any]:
+    """Find the speech in the upload; answers the JSON of ``wavesmith edit vad --json``
+    (``path`` is the upload's file name): segments with ``start``/``end`` in seconds."""
+    edit.SpeechDetector(method=method, threshold=threshold, min_speech_s=min_speech_s,
+                        min_silence_s=min_silence_s, pad_s=pad_s)  # checked before the upload
+    with workdir() as work:
+        report = edit.vad_file(work.save_upload(file), method=method, threshold=threshold,
+                               min_speech_s=min_speech_s, min_silence_s=min_silence_s,
+                               pad_s=pad_s)
+    return dataclasses.asdict(dataclasses.replace(report, path=file.filename or "audio"))
