@@ -75,6 +75,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_edit.py
+	$(BIN)/python bench/bench_asr.py
 
 # Reproduce the shipped digit CNN (src/wavesmith/models/weights/digits_cnn*): ~3 min per run
 # on 2 idle cores; writes runs/digits_cnn and replaces the shipped ONNX files and cards.

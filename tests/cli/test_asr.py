@@ -121,3 +121,63 @@ def test_asr_recognize_digits_with_shipped_model(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stderr.strip().startswith(f"wavesmith: error: {bad}: ")
     assert r.stdout.split()[1] == "7"  # the good file is still recognised
+
+
+def test_stream_raw_pcm_from_stdin(shared_data: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from tests.conftest import REPO
+    from wavesmith import io
+
+    clip = io.load(shared_data / "speech/sentences/librispeech_1089-134691-0000.flac",
+                   sample_rate=16_000, mono=True).samples[0]
+    pcm = (np.clip(clip, -1, 1) * 32767).astype("<i2").tobytes()
+    r = subprocess.run([sys.executable, "-m", "wavesmith", "asr", "stream", "-", "--rate",
+                        "16000", "--json"], input=pcm, capture_output=True, cwd=REPO,
+                       env={**os.environ, "CI": "1"}, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr.decode()
+    lines = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    finals = [m for m in lines if m["type"] == "final"]
+    assert normalize_text(" ".join(m["text"] for m in finals)) == "he could wait no longer"
+    assert all(m["type"] in ("partial", "final") for m in lines)
+
+
+def test_stream_bad_input(shared_data: Path, tmp_path: Path) -> None:
+    flac = shared_data / "speech/sentences/librispeech_1089-134691-0000.flac"
+    r = run_cli("asr", "stream", flac, "--rate", "8000")
+    assert r.returncode == 2
+    assert r.stderr.strip() == (f"wavesmith: error: {flac}: the file is 16000 Hz but --rate is "
+                                "8000; --rate is for raw PCM input only")
+    odd = tmp_path / "odd.pcm"
+    odd.write_bytes(b"\x00\x01\x02")
+    r = run_cli("asr", "stream", odd)
+    assert r.returncode == 2
+    assert r.stderr.strip().endswith("odd.pcm: 3 bytes is not a whole number of 16-bit "
+                                     "samples; expected raw s16le mono PCM")
+    r = run_cli("asr", "stream", tmp_path / "missing.raw")
+    assert r.returncode == 2 and "missing.raw: cannot open" in r.stderr
+
+
+def test_stream_printer_overwrites_partials_on_a_tty(capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    from wavesmith.cli.asr import _StreamPrinter
+    from wavesmith.speech import StreamResult, Word
+
+    show = _StreamPrinter(json_out=False)
+    show.tty = True  # what isatty() says on a terminal
+    show(StreamResult(False, 0, 1.2, 2.0, "he could", 2.1))
+    show(StreamResult(False, 0, 1.2, 3.0, "he could wait", 3.1))
+    show(StreamResult(True, 0, 1.25, 3.2, "He could wait no longer.", 3.9,
+                      [Word(1.25, 1.5, "He", 0.9)]))
+    out = capsys.readouterr().out
+    assert out.count("\r\x1b[K") == 3  # two partials drawn over each other, then erased
+    assert out.endswith("\r\x1b[K[00:00:01.250 --> 00:00:03.200] He could wait no longer.\n")
+    show = _StreamPrinter(json_out=True)
+    show(StreamResult(True, 0, 1.25, 3.2, "He could wait no longer.", 3.9))
+    doc = json.loads(capsys.readouterr().out)
+    assert doc == {"type": "final", "utterance": 0, "start_s": 1.25, "end_s": 3.2,
+                   "text": "He could wait no longer.", "emitted_s": 3.9, "words": []}

@@ -152,3 +152,18 @@ def test_english_only_model_rejects_other_language(shared_data: Path) -> None:
     audio = Audio(np.zeros((1, 16_000), np.float32) + 0.01, 16_000)
     with pytest.raises(AudioValueError, match="English-only"):
         list(transcribe(audio, options=TranscribeOptions(language="de"))[0])
+
+
+def test_engine_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wavesmith.speech import asr
+    from wavesmith.speech.engines.whisper import WhisperTranscriber
+
+    monkeypatch.setattr(asr, "ENGINE_CLASSES", dict(asr.ENGINE_CLASSES))
+    with pytest.raises(AudioValueError, match="must look like 'module:ClassName'"):
+        asr.register_engine("mine", "wavesmith.speech.engines.whisper")
+    asr.register_engine("mine", "wavesmith.speech.engines.whisper:WhisperTranscriber")
+    assert isinstance(get_transcriber("mine"), WhisperTranscriber)
+    with pytest.raises(AudioValueError, match="choose one of whisper, sphinx, mine"):
+        get_transcriber("kaldi")
+    with pytest.raises(AudioValueError, match="--model/--model-dir are for whisper"):
+        get_transcriber("sphinx", model="small")

