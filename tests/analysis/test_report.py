@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wavesmith import Audio, AudioValueError
+from wavesmith import Audio, AudioValueError, io
 from wavesmith.analysis import analyze, parse_features, plot_report, report
 
 FS = 48_000
@@ -45,6 +45,8 @@ def test_ten_ms_clip_skips_sections_with_reason() -> None:
     assert r["loudness"]["sample_peak_dbfs"] == pytest.approx(-23.0, abs=0.1)
     assert "shorter than n_fft=2048" in r["spectral"]["skipped"]
     assert "at least 1 s" in r["rhythm"]["skipped"]
+    assert r["pitch"]["frames"] == 2 and r["pitch"]["method"] == "pyin"   # defined, centred
+    assert "audio is 0.010 s; Praat's pitch analysis needs" in r["voice"]["skipped"]
 
 
 def test_six_channels_and_dc() -> None:
@@ -59,7 +61,15 @@ def test_six_channels_and_dc() -> None:
 def test_unknown_feature_is_a_one_line_error() -> None:
     with pytest.raises(AudioValueError, match="unknown 'tempo'; choose from loudness"):
         parse_features("loudness,tempo")
-    assert parse_features("all") == ("loudness", "spectral", "rhythm", "key")
+    assert parse_features("all") == ("loudness", "spectral", "rhythm", "key", "pitch",
+                                     "voice")
+    assert parse_features(None, pitch="crepe", voice=True) == ("loudness", "spectral",
+                                                               "pitch", "voice")
+    assert parse_features("key", pitch="pyin") == ("key", "pitch")
+    with pytest.raises(AudioValueError, match="unknown method 'yin'; choose from pyin, crepe"):
+        parse_features("loudness", pitch="yin")
+    with pytest.raises(AudioValueError, match="unknown model 'big'"):
+        analyze(sine(1.0), "loudness", pitch="crepe", pitch_model="big")
 
 
 def test_progress_reaches_the_duration() -> None:
@@ -77,3 +87,21 @@ def test_plot_writes_png_atomically(tmp_path: Path) -> None:
     with pytest.raises(AudioValueError, match="shorter than n_fft"):
         plot_report(sine(0.01), tmp_path / "short.png")
     assert not (tmp_path / "short.png").exists()
+
+
+@pytest.mark.integration
+def test_pitch_and_voice_sections_on_real_speech(shared_data: Path, tmp_path: Path) -> None:
+    speech = io.load(shared_data / "voice" / "the_north_wind_and_the_sun.wav")
+    result = analyze(speech, "loudness", pitch="pyin", voice=True)
+    r = result.to_dict(curves=True)
+    json.dumps(r, allow_nan=False)
+    assert r["features"] == ["loudness", "pitch", "voice"]
+    p, v = r["pitch"], r["voice"]
+    assert len(p["times_s"]) == len(p["f0_hz"]) == len(p["voiced_prob"]) == p["frames"]
+    assert sum(f is not None for f in p["f0_hz"]) == p["voiced_frames"] > 50
+    # two trackers, one voice: pYIN and Praat agree on the median F0 of this speaker
+    assert p["f0_median_hz"] == pytest.approx(v["f0_median_hz"], rel=0.05)
+    assert 0.0 < v["jitter_local_pct"] < 5.0 and v["hnr_db"] > 5.0
+    assert "times_s" not in result.to_dict()["pitch"]            # contour only with curves
+    png = plot_report(speech, tmp_path / "speech.png", result=result)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

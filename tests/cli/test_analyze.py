@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from tests.conftest import REPO, run_cli
@@ -38,6 +39,26 @@ def test_analyze_errors_are_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
         "wavesmith: error: features: unknown 'tempo'; choose from loudness, spectral, "
-        "rhythm, key (comma-separated) or 'all'"]
+        "rhythm, key, pitch, voice (comma-separated) or 'all'"]
+    bad_pitch = run_cli("analyze", TRUMPET, "--pitch", "yin")
+    assert bad_pitch.returncode == 2
+    assert bad_pitch.stderr.strip().splitlines() == [
+        "wavesmith: error: pitch: unknown method 'yin'; choose from pyin, crepe"]
     missing = run_cli("analyze", tmp_path / "nope.wav")
     assert missing.returncode == 2 and "nope.wav: no such file" in missing.stderr
+
+
+def test_analyze_pitch_and_voice_json_and_plot(tmp_path: Path) -> None:
+    y, rate = sf.read(TRUMPET, frames=2 * 44_100)       # first 2 s, stereo 44.1 kHz
+    clip, png = tmp_path / "trumpet2s.wav", tmp_path / "t.png"
+    sf.write(clip, y, rate)
+    r = run_cli("analyze", clip, "-f", "loudness", "--pitch", "crepe", "--voice", "--json",
+                "--curves", "--plot", png, timeout=300)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["features"] == ["loudness", "pitch", "voice"] and data["mono_downmix"]
+    p, v = data["pitch"], data["voice"]
+    assert p["method"] == "crepe-tiny" and len(p["f0_hz"]) == p["frames"]
+    assert 165.0 < p["f0_median_hz"] < 1050.0        # a B-flat trumpet's range, E3 to C6
+    assert v["f0_median_hz"] == pytest.approx(p["f0_median_hz"], rel=0.05)
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -1,8 +1,10 @@
-"""Acoustic analysis: loudness, spectral features, rhythm, key, reports and plots.
+"""Acoustic analysis: loudness, spectral features, rhythm, key, pitch, voice quality, reports
+and plots.
 
 Pure functions on :class:`~wavesmith.Audio` (librosa's spirit: arrays in, arrays out, units
 in names), plus :class:`LoudnessMeter` for block-by-block metering of long files.
-librosa and matplotlib are imported only by the functions that use them.
+librosa, torch/torchcrepe, parselmouth and matplotlib are imported only by the functions that
+use them. Accuracy harness: ``python -m wavesmith.analysis.evaluate`` (pitch, key).
 """
 
 from wavesmith.analysis.key import KeyResult, estimate_key, key_correlations
@@ -19,6 +21,7 @@ from wavesmith.analysis.loudness import (
     short_term_loudness,
     true_peak,
 )
+from wavesmith.analysis.pitch import PitchResult, crepe, estimate_pitch, pyin
 from wavesmith.analysis.plot import plot_report
 from wavesmith.analysis.report import FEATURES, AnalysisResult, analyze, parse_features, report
 from wavesmith.analysis.rhythm import RhythmResult, onsets, rhythm
@@ -40,6 +43,7 @@ from wavesmith.analysis.spectral import (
     stft,
     zero_crossing_rate,
 )
+from wavesmith.analysis.voice import VoiceReport, voice_report
 
 __all__ = [
     "FEATURES",
@@ -47,12 +51,16 @@ __all__ = [
     "KeyResult",
     "LoudnessMeter",
     "LoudnessResult",
+    "PitchResult",
     "RhythmResult",
+    "VoiceReport",
     "analyze",
     "channel_weights",
     "chroma",
+    "crepe",
     "delta",
     "estimate_key",
+    "estimate_pitch",
     "frame_times",
     "integrated_loudness",
     "istft",
@@ -67,6 +75,7 @@ __all__ = [
     "onsets",
     "parse_features",
     "plot_report",
+    "pyin",
     "report",
     "rhythm",
     "rms",
@@ -80,5 +89,6 @@ __all__ = [
     "spectral_summary",
     "stft",
     "true_peak",
+    "voice_report",
     "zero_crossing_rate",
 ]

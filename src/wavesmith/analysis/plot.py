@@ -1,4 +1,5 @@
-"""A PNG overview of an analysis: waveform, log-mel spectrogram, loudness, chroma, beats.
+"""A PNG overview of an analysis: waveform, log-mel spectrogram with the pitch contour,
+loudness, chroma, beats.
 
 matplotlib (Agg back end, no display needed) is imported inside :func:`plot_report`, so
 importing :mod:`wavesmith.analysis` stays light. The file is written atomically: rendered to
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from wavesmith.analysis.report import AnalysisResult, analyze
-from wavesmith.analysis.spectral import DEFAULT_HOP_FRAMES, chroma, log_mel
+from wavesmith.analysis.spectral import DEFAULT_HOP_FRAMES, DEFAULT_N_MELS, chroma, log_mel
 from wavesmith.audio import Audio, check_audio
 from wavesmith.errors import AudioValueError
 
@@ -23,6 +24,17 @@ FIGURE_WIDTH_IN = 12.0     # inches
 PANEL_HEIGHT_IN = 2.2      # inches per panel
 DPI = 100                  # dots per inch
 MAX_WAVEFORM_POINTS = 20_000  # points drawn per channel (min/max envelope beyond this)
+MEL_TICKS_HZ = (100, 500, 1_000, 2_000, 5_000, 10_000, 20_000)  # Hz, spectrogram y ticks
+
+
+def _mel_band_position(freq_hz: np.ndarray, sample_rate: int,
+                       n_mels: int = DEFAULT_N_MELS) -> np.ndarray:
+    """Fractional row of :func:`log_mel`'s image (band centre k at k + 0.5) for ``freq_hz``."""
+    import librosa
+
+    centres_hz = librosa.mel_frequencies(n_mels + 2, fmin=0.0, fmax=sample_rate / 2)[1:-1]
+    return np.interp(librosa.hz_to_mel(freq_hz), librosa.hz_to_mel(centres_hz),
+                     np.arange(n_mels) + 0.5, left=np.nan, right=np.nan)
 
 
 def _envelope(x: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,8 +50,9 @@ def plot_report(audio: Audio, path: str | os.PathLike[str], *,
                 result: AnalysisResult | None = None) -> Path:
     """Draw an overview PNG of ``audio`` at ``path`` and return the path.
 
-    Panels: waveform (all channels), log-mel spectrogram (mono downmix, dB re. max), and,
-    when ``result`` has them, momentary/short-term loudness (LUFS), chroma and beats.
+    Panels: waveform (all channels), log-mel spectrogram (mono downmix, dB re. max; y axis
+    in Hz) with the pitch contour drawn over it when ``result`` has one, and, when
+    ``result`` has them, momentary/short-term loudness (LUFS), chroma and beats.
     Without ``result``, loudness, rhythm and key are computed here (:func:`analyze`).
 
     Raises
@@ -82,7 +95,20 @@ def plot_report(audio: Audio, path: str | os.PathLike[str], *,
             elif panel == "mel":
                 ax.imshow(mel, origin="lower", aspect="auto", cmap="magma",
                           extent=(0.0, mel.shape[1] * hop_s, 0, mel.shape[0]))
-                ax.set_ylabel("mel band")
+                ticks = np.array([f for f in MEL_TICKS_HZ if f < audio.sample_rate / 2])
+                ax.set_yticks(_mel_band_position(ticks, audio.sample_rate),
+                              [f"{f / 1000:g}k" if f >= 1000 else str(f) for f in ticks],
+                              fontsize="x-small")
+                ax.set_ylabel("Hz (mel scale)")
+                p = result.pitch
+                if p is not None and np.any(p.voiced):
+                    ax.plot(p.times_s, _mel_band_position(p.f0_hz, audio.sample_rate),
+                            color="cyan", lw=1.2, label=f"F0 ({p.method})")
+                    med = float(np.median(p.voiced_f0_hz))
+                    ax.set_title(f"pitch {p.method}: median F0 {med:.1f} Hz, "
+                                 f"{np.mean(p.voiced):.0%} of frames voiced",
+                                 fontsize="small")
+                    ax.legend(loc="upper right", fontsize="small")
             elif panel == "loudness" and loud is not None:
                 ax.plot(loud.momentary_times_s, loud.momentary_lufs, lw=0.8, label="momentary")
                 if loud.short_term_lufs.size:

@@ -1,9 +1,14 @@
 """One-call analysis of a signal: :func:`analyze` (results) and :func:`report` (JSON dict).
 
-Loudness is measured on all channels (BS.1770 channel weighting). Spectral, rhythm and key
-features are defined on one channel, so for multi-channel audio they are computed on the
-channel mean (:meth:`Audio.to_mono`) and the report says so (``"mono_downmix": true``); the
-downmix is part of the documented result, never hidden.
+Loudness is measured on all channels (BS.1770 channel weighting). Spectral, rhythm, key, pitch
+and voice features are defined on one channel, so for multi-channel audio they are computed on
+the channel mean (:meth:`Audio.to_mono`) and the report says so (``"mono_downmix": true``);
+the downmix is part of the documented result, never hidden.
+
+Pitch (``pitch``) runs pYIN or CREPE (:mod:`wavesmith.analysis.pitch`); its section holds F0
+statistics over voiced frames and, with ``curves``, the contour. Voice (``voice``) is Praat's
+voice report (:mod:`wavesmith.analysis.voice`). Both are slow next to the others (pYIN about
+real time on this 2-core machine), so neither is a default.
 
 A section that cannot be computed for this audio (e.g. spectral features of a 10 ms clip)
 holds ``{"skipped": "<reason>"}`` instead of numbers; nothing is filled with placeholders.
@@ -20,14 +25,17 @@ import numpy as np
 
 from wavesmith.analysis.key import KeyResult, estimate_key
 from wavesmith.analysis.loudness import LoudnessMeter, LoudnessResult
+from wavesmith.analysis.pitch import CREPE_MODELS, METHODS, PitchResult, estimate_pitch
 from wavesmith.analysis.rhythm import RhythmResult, rhythm
 from wavesmith.analysis.spectral import spectral_summary
+from wavesmith.analysis.voice import VoiceReport, voice_report
 from wavesmith.audio import Audio, check_audio
 from wavesmith.errors import AudioValueError
 
 __all__ = ["FEATURES", "AnalysisResult", "analyze", "jsonable", "parse_features", "report"]
 
-FEATURES = ("loudness", "spectral", "rhythm", "key")   # sections, in report order
+FEATURES = ("loudness", "spectral", "rhythm", "key", "pitch", "voice")  # in report order
+MONO_FEATURES = ("spectral", "rhythm", "key", "pitch", "voice")  # computed on the downmix
 DEFAULT_FEATURES = ("loudness", "spectral")              # the cheap ones
 PROGRESS_BLOCK_S = 10.0   # s of audio metered between progress callbacks
 
@@ -46,15 +54,19 @@ class AnalysisResult:
     spectral: dict[str, Any] | None = None
     rhythm: RhythmResult | None = None
     key: KeyResult | None = None
+    pitch: PitchResult | None = None
+    voice: VoiceReport | None = None
     skipped: dict[str, str] | None = None   # section → reason it could not be computed
 
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
-        """JSON-able dict (NaN/inf → ``None``); ``curves`` adds the loudness curves."""
+        """JSON-able dict (NaN/inf → ``None``); ``curves`` adds the loudness curves and the
+        pitch contour (``times_s``, ``f0_hz`` with ``null`` where unvoiced,
+        ``voiced_prob``)."""
         out: dict[str, Any] = {
             "duration_s": self.duration_s, "sample_rate_hz": self.sample_rate,
             "channels": self.channels, "features": list(self.features),
             "mono_downmix": self.channels > 1 and any(
-                f in self.features for f in ("spectral", "rhythm", "key")),
+                f in self.features for f in MONO_FEATURES),
         }
         skipped = self.skipped or {}
         if "loudness" in self.features and self.loudness is not None:
@@ -82,6 +94,15 @@ class AnalysisResult:
                 "key": k.key or None, "mode": k.mode or None,
                 "label": k.label if k.key else None, "confidence": k.confidence,
                 "margin": k.margin}
+        if "pitch" in self.features:
+            p = self.pitch
+            out["pitch"] = {"skipped": skipped.get("pitch", "")} if p is None else p.summary()
+            if p is not None and curves:
+                out["pitch"].update(times_s=p.times_s, f0_hz=p.f0_hz,
+                                    voiced_prob=p.voiced_prob)
+        if "voice" in self.features:
+            v = self.voice
+            out["voice"] = {"skipped": skipped.get("voice", "")} if v is None else v.to_dict()
         return jsonable(out)
 
 
@@ -100,30 +121,41 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def parse_features(features: str | Iterable[str] | None) -> tuple[str, ...]:
+def parse_features(features: str | Iterable[str] | None, *, pitch: str | None = None,
+                   voice: bool = False) -> tuple[str, ...]:
     """Normalise ``"loudness,spectral"`` / a list / ``None`` (defaults) / ``"all"``.
+
+    ``pitch`` (a method name, ``"pyin"`` or ``"crepe"``) and ``voice=True`` add those
+    sections to the list, as the CLI's ``--pitch METHOD`` and ``--voice`` do.
 
     Raises
     ------
     AudioValueError
-        For an unknown feature name (the message lists the known ones).
+        For an unknown feature or pitch method (the message lists the known ones).
     """
+    if pitch is not None and pitch not in METHODS:
+        raise AudioValueError(f"pitch: unknown method {pitch!r}; choose from "
+                              f"{', '.join(METHODS)}")
+    extra = {"pitch"} if pitch is not None else set()
+    if voice:
+        extra.add("voice")
     if features is None:
-        return DEFAULT_FEATURES
+        return tuple(f for f in FEATURES if f in {*DEFAULT_FEATURES, *extra})
     names = features.split(",") if isinstance(features, str) else list(features)
     names = [n.strip().lower() for n in names if n.strip()]
     if names == ["all"]:
         return FEATURES
     unknown = [n for n in names if n not in FEATURES]
-    if unknown or not names:
+    if unknown or not (names or extra):
         raise AudioValueError(
             f"features: unknown {', '.join(map(repr, unknown)) or 'empty list'}; "
             f"choose from {', '.join(FEATURES)} (comma-separated) or 'all'"
         )
-    return tuple(f for f in FEATURES if f in names)
+    return tuple(f for f in FEATURES if f in {*names, *extra})
 
 
 def analyze(audio: Audio, features: str | Iterable[str] | None = None, *,
+            pitch: str | None = None, pitch_model: str = "tiny", voice: bool = False,
             progress: Progress | None = None) -> AnalysisResult:
     """Compute the requested analysis sections of ``audio``.
 
@@ -132,8 +164,14 @@ def analyze(audio: Audio, features: str | Iterable[str] | None = None, *,
     audio : Audio
         Any rate and channel count (loudness needs a BS.1770 layout: 1–6 channels).
     features : str or iterable of str, optional
-        Any of ``"loudness"``, ``"spectral"``, ``"rhythm"``, ``"key"`` (or ``"all"``);
-        default loudness and spectral.
+        Any of ``"loudness"``, ``"spectral"``, ``"rhythm"``, ``"key"``, ``"pitch"``,
+        ``"voice"`` (or ``"all"``); default loudness and spectral.
+    pitch : {"pyin", "crepe"}, optional
+        Pitch method; adds the pitch section (``"pitch"`` in ``features`` alone uses pYIN).
+    pitch_model : {"tiny", "full"}, default "tiny"
+        CREPE model size (ignored for pYIN).
+    voice : bool, default False
+        Add the voice section (Praat's voice report, :func:`voice_report`).
     progress : callable, optional
         Called as ``progress(seconds_done, seconds_total)`` (seconds of audio) while the
         loudness meter runs and after each further section.
@@ -144,7 +182,15 @@ def analyze(audio: Audio, features: str | Iterable[str] | None = None, *,
         Use :meth:`AnalysisResult.to_dict` (or :func:`report`) for JSON.
     """
     check_audio(audio)
-    wanted = parse_features(features)
+    wanted = parse_features(features, pitch=pitch, voice=voice)
+    if pitch_model not in CREPE_MODELS:
+        raise AudioValueError(f"pitch: unknown model {pitch_model!r}; choose from "
+                              f"{', '.join(CREPE_MODELS)}")
+    method = pitch or "pyin"
+
+    def pitch_fn(mono: Audio) -> PitchResult:
+        return estimate_pitch(mono, method, model=pitch_model)
+
     total = audio.duration_s
     steps = len(wanted)
     done = 0
@@ -165,8 +211,10 @@ def analyze(audio: Audio, features: str | Iterable[str] | None = None, *,
     mono = audio.to_mono() if set(wanted) - {"loudness"} else audio
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
-    for name, fn in (("spectral", spectral_summary), ("rhythm", rhythm),
-                     ("key", estimate_key)):
+    sections: tuple[tuple[str, Callable[[Audio], Any]], ...] = (
+        ("spectral", spectral_summary), ("rhythm", rhythm), ("key", estimate_key),
+        ("pitch", pitch_fn), ("voice", voice_report))
+    for name, fn in sections:
         if name not in wanted:
             continue
         try:
@@ -178,11 +226,13 @@ def analyze(audio: Audio, features: str | Iterable[str] | None = None, *,
     return AnalysisResult(
         duration_s=audio.duration_s, sample_rate=audio.sample_rate, channels=audio.channels,
         features=wanted, loudness=loud, spectral=results.get("spectral"),
-        rhythm=results.get("rhythm"), key=results.get("key"), skipped=skipped or None)
+        rhythm=results.get("rhythm"), key=results.get("key"), pitch=results.get("pitch"),
+        voice=results.get("voice"), skipped=skipped or None)
 
 
 def report(audio: Audio, features: str | Iterable[str] | None = None, *,
-           curves: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+           curves: bool = False, pitch: str | None = None, pitch_model: str = "tiny",
+           voice: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Return :func:`analyze`'s result as a JSON-able dict (units in keys; NaN/inf → None).
 
     Examples
@@ -196,4 +246,5 @@ def report(audio: Audio, features: str | Iterable[str] | None = None, *,
     >>> round(r["loudness"]["integrated_lufs"], 1), r["loudness"]["lra_lu"]
     (-23.0, 0.0)
     """
-    return analyze(audio, features, progress=progress).to_dict(curves=curves)
+    return analyze(audio, features, pitch=pitch, pitch_model=pitch_model, voice=voice,
+                   progress=progress).to_dict(curves=curves)

@@ -54,30 +54,41 @@ def analyze(
     file: Annotated[Path, typer.Argument(help="Audio file to analyse.", show_default=False)],
     features: Annotated[str, typer.Option(
         "--features", "-f",
-        help="Comma-separated sections: loudness, spectral, rhythm, key, or all.")]
+        help="Comma-separated sections: loudness, spectral, rhythm, key, pitch, voice, or "
+             "all.")]
     = "loudness,spectral",
+    pitch: Annotated[str | None, typer.Option(
+        "--pitch", metavar="METHOD",
+        help="Add the pitch section with this tracker: pyin or crepe.")] = None,
+    pitch_model: Annotated[str, typer.Option(
+        "--pitch-model", help="CREPE model size: tiny (fast) or full.")] = "tiny",
+    voice: Annotated[bool, typer.Option(
+        "--voice", help="Add Praat's voice report (F0, jitter, shimmer, HNR, formants, "
+                        "CPPS).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     plot: Annotated[Path | None, typer.Option(
-        "--plot", help="Also write a PNG overview (waveform, log-mel, loudness, chroma/beats)."
-    )] = None,
+        "--plot", help="Also write a PNG overview (waveform, log-mel with pitch contour, "
+                       "loudness, chroma/beats).")] = None,
     curves: Annotated[bool, typer.Option(
-        "--curves", help="Include the momentary/short-term loudness curves in --json.")]
+        "--curves", help="Include the loudness curves and the pitch contour in --json.")]
     = False,
 ) -> None:
-    """Loudness (LUFS, LRA, true peak), spectral features, tempo and key of FILE.
+    """Loudness (LUFS, LRA, true peak), spectral features, tempo, key, pitch and voice
+    quality of FILE.
 
     Multi-channel files: loudness uses every channel; the other sections use the channel
     mean (reported as mono_downmix). Undefined values (silence) print as — / JSON null.
 
-    Example: wavesmith analyze examples/trumpet.ogg --features all --plot trumpet.png
+    Example: wavesmith analyze examples/jfk.flac --pitch pyin --voice --plot jfk.png
     """
     from wavesmith import analysis, io  # here, not at import: keeps `wavesmith --help` fast
 
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
-    wanted = analysis.parse_features(features)
+    wanted = analysis.parse_features(features, pitch=pitch, voice=voice)
     audio = io.load(file)
     with progress_bar(f"analysing {file.name}", enabled=not state.quiet) as progress:
-        result = analysis.analyze(audio, wanted, progress=progress)
+        result = analysis.analyze(audio, wanted, pitch=pitch, pitch_model=pitch_model,
+                                  progress=progress)
     if plot is not None:
         analysis.plot_report(audio, plot, result=result)
     data = result.to_dict(curves=curves)
