@@ -70,7 +70,7 @@ def test_pipeline_end_to_end(digits: Path, tmp_path: Path) -> None:
     cfg.write_text(yaml.safe_dump({
         "data": str(manifest), "noise_dir": None, "epochs": 3, "batch_size": 8, "lr": 0.01,
         "model_config": {"channels": [4, 8], "hidden": 16}, "eval_snr_db": [],
-        "cache_dir": str(tmp_path / "cache")}))
+        "cache_dir": str(tmp_path / "cache"), "threads": 1}))
     run = tmp_path / "run"
     r = run_cli("train", "run", cfg, "--out", run, "--json")
     assert r.returncode == 0, r.stderr

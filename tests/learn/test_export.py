@@ -13,7 +13,7 @@ import torch
 from wavesmith.errors import ModelError
 from wavesmith.learn.data import FeatureCache, FeatureParams, read_manifest
 from wavesmith.learn.evaluate import OnnxClassifier
-from wavesmith.learn.export import PARITY_ATOL, export_checkpoint
+from wavesmith.learn.export import PARITY_ATOL, export_checkpoint, export_onnx
 from wavesmith.models.checkpoint import build_model, save_checkpoint
 from wavesmith.models.registry import load_recognizer, read_onnx_metadata
 
@@ -58,3 +58,35 @@ def test_onnx_without_metadata_is_refused(tmp_path: Path) -> None:
     (tmp_path / "junk.onnx").write_bytes(b"junk")
     with pytest.raises(ModelError, match="not a loadable ONNX model"):
         load_recognizer(tmp_path / "junk.onnx")
+
+
+def test_ctc_export_parity_on_real_strings_and_recognizer(tiny_manifest: Path,
+                                                          tmp_path: Path) -> None:
+    from wavesmith.models.registry import DigitStringRecognizer
+
+    params = FeatureParams(n_mels=24)
+    torch.manual_seed(0)
+    model = build_model("digit_ctc", {"n_mels": 24, "n_classes": 2, "channels": 16,
+                                      "hidden": 16, "layers": 2})
+    ck = save_checkpoint(tmp_path / "ctc.pt", model.eval(), labels=["0", "1"],
+                         feature_params=asdict(params),
+                         train_config={"seed": 0, "strings": {"min_digits": 2, "max_digits": 4}},
+                         metrics={})
+    report = export_checkpoint(ck, tmp_path / "onnx", manifest=tiny_manifest, latency_runs=10,
+                               ctc_strings=12)
+    assert report.parity_max_abs_diff <= PARITY_ATOL and report.parity_clips == 12
+    assert [r.variant for r in report.rows] == ["torch fp32", "onnx fp32", "onnx int8"]
+    assert report.rows[0].accuracy == report.rows[1].accuracy
+    meta = read_onnx_metadata(tmp_path / "onnx" / "model.onnx")
+    assert (meta["task"], meta["stride"], meta["labels"]) == ("ctc", 2, ["0", "1"])
+    rec = DigitStringRecognizer(tmp_path / "onnx" / "model.onnx", beam_size=3)
+    row = read_manifest(tiny_manifest).split("test")[0]
+    pred = rec.recognize(row.path)
+    assert set(pred.text) <= {"0", "1"} and 0.0 < pred.confidence <= 1.0
+    assert pred.text == "".join(d.label for d in pred.digits)
+    assert all(0.0 <= d.start_s < d.end_s <= 0.01 + 1.0 for d in pred.digits)
+    classifier = build_model("digit_cnn", {"n_mels": 16, "n_frames": 21, "channels": [4]})
+    cls_onnx = export_onnx(classifier.eval(), FeatureParams(n_mels=16, clip_s=0.2),
+                           tmp_path / "cls.onnx", json.dumps({"model": "digit_cnn"}))
+    with pytest.raises(ModelError, match="'digit_cnn' model, not a CTC digit-string model"):
+        DigitStringRecognizer(cls_onnx)

@@ -23,7 +23,7 @@ def _cfg(manifest: Path, out: Path, cache: Path, **kw: object) -> TrainConfig:
         model_config={"channels": [4, 8], "hidden": 16, "dropout": 0.0},
         features={"n_mels": 24}, epochs=6, batch_size=8, lr=0.01, patience=50,
         augment={"speed_prob": 0.0, "spec_prob": 0.0, "shift_prob": 0.0}, schedule="cosine",
-        eval_snr_db=[], seed=3)
+        eval_snr_db=[], seed=3, threads=1)   # 1 thread: far faster on a shared CPU
     values.update(kw)
     return TrainConfig.from_dict(values)
 
@@ -99,3 +99,81 @@ def test_loso_trains_one_model_per_speaker(tiny_manifest: Path, tmp_path: Path) 
     assert summary["mean_accuracy"] == pytest.approx(float(np.mean(accs)), abs=1e-4)
     assert (tmp_path / "loso" / "loso.json").is_file()
     assert (tmp_path / "loso" / "fold3" / "best.pt").is_file()
+
+
+@pytest.mark.parametrize(("model", "model_config", "lr"), [
+    ("digit_bilstm", {"proj": 16, "hidden": 16, "layers": 1, "dropout": 0.0}, 0.01),
+    ("digit_transformer", {"d_model": 32, "heads": 4, "layers": 2, "dropout": 0.0}, 0.001),
+])
+def test_bilstm_and_transformer_train_from_the_config(model: str, model_config: dict, lr: float,
+                                                      tiny_manifest: Path, tmp_path: Path) -> None:
+    res = train(_cfg(tiny_manifest, tmp_path / "run", tmp_path / "cache", model=model,
+                     model_config=model_config, epochs=8, lr=lr))
+    losses = [h["train_loss"] for h in res.history]
+    assert losses[-1] < 0.85 * losses[0]        # 24 real clips, 24 steps
+    ck = load_checkpoint(res.best_checkpoint, expect_model=model)
+    assert ck.model_name == model and ck.model.config.n_mels == 24
+
+
+def test_ctc_strings_train_with_the_same_trainer(tiny_manifest: Path, tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    cfg = _cfg(tiny_manifest, tmp_path / "ctc", tmp_path / "cache", model="digit_ctc",
+               model_config={"channels": 16, "layers": 1, "kernel": 5, "hidden": 16,
+                             "dropout": 0.0},
+               strings={"min_digits": 2, "max_digits": 3, "train_strings": 16,
+                        "eval_strings": 4},
+               epochs=4, batch_size=4, lr=0.01, beam_size=2)
+    res = train(cfg)
+    losses = [h["train_loss"] for h in res.history]
+    assert len(losses) == 4 and losses[-1] < 0.7 * losses[0]
+    m = res.metrics
+    assert m["n_test"] == 4 and 0.0 <= m["test_accuracy"] <= 1.0
+    assert m["test_der"]["clean"] >= 0.0 and set(m["test_robustness"]) == {"clean"}
+    ck = load_checkpoint(res.best_checkpoint, expect_model="digit_ctc")
+    assert ck.train_config["strings"]["max_digits"] == 3
+    with torch.inference_mode():
+        assert tuple(ck.model(torch.zeros(1, 24, 37)).shape) == (1, 3, 19)  # 2 labels + blank
+    events = EventAccumulator(str(res.out_dir)).Reload()
+    assert [e.value for e in events.Scalars("train/loss")] == pytest.approx(losses, rel=1e-4)
+    assert len(events.Scalars("val/acc")) == 4
+
+
+def test_time_cap_stops_training(tiny_manifest: Path, tmp_path: Path) -> None:
+    res = train(_cfg(tiny_manifest, tmp_path / "cap", tmp_path / "cache", epochs=5,
+                     max_train_cpu_s=1e-6, tensorboard=False))
+    assert len(res.history) == 1 and res.metrics["stopped"].startswith("time cap")
+    assert not list((tmp_path / "cap").glob("events.out.tfevents.*"))
+
+
+@pytest.mark.parametrize("config", sorted((REPO / "configs").glob("digits_*.yaml")),
+                         ids=lambda p: p.stem)
+def test_every_config_builds_its_model(config: Path) -> None:
+    from wavesmith.learn.data import FeatureParams
+    from wavesmith.models.checkpoint import build_model
+
+    cfg = TrainConfig.from_yaml(config)
+    params = FeatureParams(**cfg.features)
+    model = build_model(cfg.model, {"n_mels": params.n_mels, "n_frames": params.n_frames,
+                                    "n_classes": 10, **cfg.model_config})
+    assert model.name == cfg.model and cfg.name == config.stem
+    assert sum(p.numel() for p in model.parameters()) < 1_500_000   # small, CPU-trainable
+
+
+def test_val_holdout_validates_on_clips_of_training_speakers(tiny_manifest: Path) -> None:
+    from wavesmith.learn.data import read_manifest
+    from wavesmith.learn.trainer import _splits
+
+    m = read_manifest(tiny_manifest)
+    train_rows, val_rows = _splits(m, 0.0)
+    assert (train_rows, val_rows) == (m.split("train"), m.split("val"))
+    train_rows, val_rows = _splits(m, 0.2)
+    assert not {r.path for r in train_rows} & {r.path for r in val_rows}
+    assert {r.speaker for r in train_rows} == {r.speaker for r in val_rows} == {
+        "jackson", "nicolas", "theo"}                     # the val speaker trains too
+    assert len(train_rows) + len(val_rows) == 36
+    assert len(val_rows) == 12                            # ceil(0.2 * 6) = 2 of 6 groups
+    assert all(r.speaker != "george" for r in train_rows + val_rows)   # test speaker unseen
+    assert _splits(m, 0.2) == (train_rows, val_rows)      # by file-name hash: stable
+    with pytest.raises(AudioValueError, match=r"val_holdout=0\.7"):
+        _splits(m, 0.7)

@@ -11,15 +11,46 @@ from wavesmith.errors import ModelError
 from wavesmith.models.checkpoint import build_model, load_checkpoint, save_checkpoint
 from wavesmith.models.cnn import DigitCNN, DigitCNNConfig
 from wavesmith.models.crnn import DigitCRNN, DigitCRNNConfig
+from wavesmith.models.ctc import DigitCTC, DigitCTCConfig
+from wavesmith.models.rnn import DigitBiLSTM, DigitBiLSTMConfig
+from wavesmith.models.transformer import DigitTransformer, DigitTransformerConfig
 
 
-@pytest.mark.parametrize(("cls", "cfg"), [(DigitCNN, DigitCNNConfig(n_mels=32, n_frames=51)),
-                                          (DigitCRNN, DigitCRNNConfig(n_mels=32))])
+@pytest.mark.parametrize(("cls", "cfg"), [
+    (DigitCNN, DigitCNNConfig(n_mels=32, n_frames=51)), (DigitCRNN, DigitCRNNConfig(n_mels=32)),
+    (DigitBiLSTM, DigitBiLSTMConfig(n_mels=32)),
+    (DigitTransformer, DigitTransformerConfig(n_mels=32, n_frames=51))])
 def test_models_map_features_to_logits(cls: type, cfg: object) -> None:
     model = cls(cfg).eval()
     with torch.inference_mode():
         y = model(torch.randn(5, 32, 51))
     assert tuple(y.shape) == (5, 10) and torch.isfinite(y).all()
+
+
+@pytest.mark.parametrize("frames", [1, 2, 37, 100, 101, 512])
+def test_ctc_output_length_formula_matches_the_network(frames: int) -> None:
+    model = DigitCTC(DigitCTCConfig(n_mels=16, channels=8, hidden=8, layers=2)).eval()
+    with torch.inference_mode():
+        y = model(torch.randn(2, 16, frames))
+    assert tuple(y.shape) == (2, 11, int(model.output_lengths(torch.tensor([frames]))[0]))
+    assert y.shape[2] == -(-frames // 2)   # ceil(frames / stride)
+
+
+def test_transformer_and_ctc_reject_bad_shapes() -> None:
+    with pytest.raises(ValueError, match="multiple of heads=3"):
+        DigitTransformer(DigitTransformerConfig(d_model=16, heads=3))
+    with pytest.raises(ValueError, match="odd"):
+        DigitCTC(DigitCTCConfig(kernel=8))
+
+
+def test_model_task_names_the_training_objective() -> None:
+    from wavesmith.models.checkpoint import MODELS, model_task
+
+    assert {n: model_task(n) for n in MODELS} == {
+        "digit_cnn": "classify", "digit_crnn": "classify", "digit_bilstm": "classify",
+        "digit_transformer": "classify", "digit_ctc": "ctc"}
+    with pytest.raises(ModelError, match="unknown model 'nope'"):
+        model_task("nope")
 
 
 def test_cnn_rejects_too_small_inputs() -> None:

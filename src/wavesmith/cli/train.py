@@ -134,8 +134,12 @@ def run(
         out.print(f"best checkpoint {summary['checkpoint']} (epoch {summary['best_epoch']}, "
                   f"val_acc {summary['val_acc']:.2%}, {summary['train_seconds']:.0f} s)")
         if "test_accuracy" in summary:
-            out.print(f"test ({', '.join(summary['test_speakers'])}): "
+            what = "string accuracy" if "test_der" in summary else "accuracy"
+            out.print(f"test ({', '.join(summary['test_speakers'])}) {what}: "
                       + ", ".join(f"{k} {v:.2%}" for k, v in summary["test_robustness"].items()))
+        if "test_der" in summary:
+            out.print("digit error rate: "
+                      + ", ".join(f"{k} {v:.2%}" for k, v in summary["test_der"].items()))
 
 
 @app.command("eval")
@@ -162,6 +166,12 @@ def evaluate(
                                  cache_dir=cache_dir, plots_dir=plots)
     if as_json:
         print_json(report)
+        return
+    if not hasattr(report, "per_class"):   # a CTC digit-string model
+        out.print(f"{report.n} digit strings ({report.n_digits} digits), beam "
+                  f"{report.beam_size}: " + "; ".join(
+                      f"{k}: string accuracy {report.string_accuracy[k]:.2%}, digit error rate "
+                      f"{report.der[k]:.2%}" for k in report.der))
         return
     out.print(f"{report.n} clips, accuracy {report.accuracy:.2%}; per speaker: "
               + ", ".join(f"{s} {a:.2%}" for s, a in report.per_speaker.items()))
@@ -221,21 +231,23 @@ def export(
 @app.command()
 def predict(
     model: Annotated[str, typer.Argument(help="Shipped model name (digits_cnn, "
-                                         "digits_cnn_int8) or an exported .onnx.")],
-    files: Annotated[list[Path], typer.Argument(help="Audio files, one word each.")],
+                                         "digits_cnn_int8, digits_ctc) or an exported .onnx.")],
+    files: Annotated[list[Path], typer.Argument(help="Audio files: one word each, or a digit "
+                                                "string for a CTC model.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Recognise the word in each FILE; --json prints one object per file (path, label,
-    confidence).
+    """Recognise the word (or, with a CTC model, the digit string) in each FILE; --json prints
+    one object per file (path, label, confidence; CTC: path, text, confidence, digits).
 
     Example: wavesmith train predict digits_cnn ../shared/data/speech/digits/7_theo_3.wav
     """
-    from wavesmith.models.registry import load_recognizer
+    from wavesmith.models.registry import load_model
 
-    rec = load_recognizer(model)
+    rec = load_model(model)
     results = [rec.recognize(f) for f in files]
     if as_json:
         print_json([to_jsonable(r) for r in results])
         return
     for r in results:
-        out.print(f"{r.path}\t{r.label}\t{r.confidence:.3f}", markup=False)
+        text = r.label if hasattr(r, "label") else r.text
+        out.print(f"{r.path}\t{text}\t{r.confidence:.3f}", markup=False)

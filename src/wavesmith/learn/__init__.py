@@ -10,8 +10,11 @@ from wavesmith.learn.augment import (
     apply_gain,
     measure_snr_db,
     mix_at_snr,
+    pitch_shift,
+    reverberate,
     spec_augment,
     speed_perturb,
+    synthetic_rir,
     time_shift,
 )
 from wavesmith.learn.data import (
@@ -20,30 +23,40 @@ from wavesmith.learn.data import (
     FeatureParams,
     Manifest,
     features_from_audio,
+    log_mel_features,
     loso_folds,
     prepare_manifest,
     read_manifest,
 )
+from wavesmith.learn.strings import DigitString, StringComposer, StringConfig, StringDataset
 from wavesmith.learn.trainer import TrainConfig, TrainResult, train
 
 __all__ = [
     "AugmentConfig",
+    "DigitString",
     "FeatureCache",
     "FeatureDataset",
     "FeatureParams",
     "Manifest",
     "NoiseBank",
+    "StringComposer",
+    "StringConfig",
+    "StringDataset",
     "TrainConfig",
     "TrainResult",
     "apply_gain",
     "features_from_audio",
+    "log_mel_features",
     "loso_folds",
     "measure_snr_db",
     "mix_at_snr",
+    "pitch_shift",
     "prepare_manifest",
     "read_manifest",
+    "reverberate",
     "spec_augment",
     "speed_perturb",
+    "synthetic_rir",
     "time_shift",
     "train",
 ]

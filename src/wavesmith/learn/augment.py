@@ -1,4 +1,5 @@
-"""Data augmentation: real noise at a set SNR, gain, time shift, speed, SpecAugment.
+"""Data augmentation: real noise at a set SNR, gain, time shift, speed, pitch, reverb,
+SpecAugment.
 
 Every random choice comes from a ``numpy.random.Generator`` the caller seeds, so a training
 run is reproducible. Parameters carry their units (``snr_db``, ``gain_db``, ``shift_s``).
@@ -11,6 +12,12 @@ Speed perturbation resamples with soxr (the project's resampler) and relabels th
 both tempo and pitch change by ``factor``, as in Ko et al., "Audio augmentation for speech
 recognition", Interspeech 2015. SpecAugment masks follow Park et al., Interspeech 2019
 (time warping is not implemented).
+
+Pitch shift (tempo kept) uses pedalboard's ``PitchShift`` (Rubber Band, already a
+dependency of ``wavesmith.edit``). Reverb convolves with a room impulse response: a real one
+(an ``Audio``) or a synthetic one from :func:`synthetic_rir`, exponentially decaying noise
+with a seeded reverberation time RT60 (the usual statistical room model, Schroeder 1962),
+so the room is set in seconds of RT60 rather than pedalboard Reverb's unitless "room size".
 """
 
 from __future__ import annotations
@@ -36,13 +43,18 @@ __all__ = [
     "measure_snr_db",
     "mix_at_snr",
     "offset",
+    "pitch_shift",
+    "reverberate",
     "spec_augment",
     "speed_perturb",
+    "synthetic_rir",
     "time_shift",
 ]
 
 NOISE_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 MAX_NOISE_FILE_S = 60.0   # seconds read from each noise file (keeps memory and load time low)
+DECAY_60_DB = 3.0 * math.log(10.0)   # ln(1000): amplitude factor of a 60 dB decay
+MAX_PITCH_SEMITONES = 12.0           # semitones; larger shifts are refused
 
 
 def measure_snr_db(signal: np.ndarray, noise: np.ndarray) -> float:
@@ -129,6 +141,78 @@ def speed_perturb(audio: Audio, factor: float) -> Audio:
                       quality="HQ")
     y = np.asarray(y, dtype=np.float32).reshape(-1, audio.channels).T
     return Audio(np.ascontiguousarray(y), audio.sample_rate)
+
+
+def pitch_shift(audio: Audio, semitones: float) -> Audio:
+    """Shift the pitch of ``audio`` by ``semitones`` (tempo and length unchanged).
+
+    Uses pedalboard's ``PitchShift`` (Rubber Band); deterministic, no random choices.
+
+    Raises
+    ------
+    AudioValueError
+        If ``|semitones|`` > 12.
+    """
+    check_audio(audio)
+    if not abs(semitones) <= MAX_PITCH_SEMITONES:
+        raise AudioValueError(f"pitch_shift: semitones={semitones} must be within "
+                              f"±{MAX_PITCH_SEMITONES:g}")
+    import pedalboard  # Rubber Band pitch shifting; already used by wavesmith.edit
+
+    y = pedalboard.PitchShift(semitones=float(semitones))(audio.samples, audio.sample_rate)
+    return Audio(np.ascontiguousarray(y[:, :audio.frames], dtype=np.float32), audio.sample_rate)
+
+
+def synthetic_rir(sample_rate: int, rt60_s: float, rng: np.random.Generator, *,
+                  drr_db: float = 5.0, predelay_s: float = 0.005) -> Audio:
+    """Return a mono synthetic room impulse response with reverberation time ``rt60_s``.
+
+    A unit direct-path impulse at frame 0, then (after ``predelay_s`` seconds) Gaussian noise
+    drawn from ``rng`` with an exponential envelope ``exp(-ln(1000) t / rt60_s)`` (its
+    energy falls 60 dB in ``rt60_s`` seconds), scaled so that the direct-to-reverberant
+    energy ratio is ``drr_db`` dB. The response is ``1.5 * rt60_s`` seconds long.
+
+    Raises
+    ------
+    AudioValueError
+        If ``rt60_s`` is not within 0.05-5 s or ``predelay_s`` < 0.
+    """
+    if not 0.05 <= rt60_s <= 5.0:
+        raise AudioValueError(f"synthetic_rir: rt60_s={rt60_s} must be within 0.05-5 s")
+    if predelay_s < 0:
+        raise AudioValueError(f"synthetic_rir: predelay_s={predelay_s} must be >= 0")
+    n = max(2, round(1.5 * rt60_s * sample_rate))
+    t = np.arange(n) / sample_rate
+    tail = rng.standard_normal(n) * np.exp(-DECAY_60_DB * t / rt60_s)
+    tail[: max(1, round(predelay_s * sample_rate))] = 0.0
+    tail *= math.sqrt(1.0 / (np.sum(tail * tail) * 10.0 ** (drr_db / 10.0)))
+    tail[0] = 1.0
+    return Audio(tail.astype(np.float32)[np.newaxis], sample_rate)
+
+
+def reverberate(audio: Audio, rir: Audio) -> Audio:
+    """Convolve ``audio`` with a room impulse response (each channel with the mono ``rir``).
+
+    The output keeps ``audio``'s length (the tail past the end is cut) and is rescaled to
+    the input's peak, so reverb changes the sound, not the level.
+
+    Raises
+    ------
+    AudioValueError
+        If the rates differ or ``rir`` is not mono.
+    """
+    check_audio(audio)
+    check_audio(rir, name="rir")
+    if rir.sample_rate != audio.sample_rate or rir.channels != 1:
+        raise AudioValueError(f"reverberate: rir is {rir.channels} ch {rir.sample_rate} Hz; "
+                              f"needs 1 ch at {audio.sample_rate} Hz")
+    from scipy.signal import fftconvolve  # FFT convolution: O(n log n) for 0.5-s responses
+
+    y = fftconvolve(audio.samples, rir.samples, axes=1)[:, :audio.frames]
+    peak_in, peak_out = float(np.max(np.abs(audio.samples))), float(np.max(np.abs(y)))
+    if peak_out > 0:
+        y *= peak_in / peak_out
+    return Audio(np.ascontiguousarray(y, dtype=np.float32), audio.sample_rate)
 
 
 def spec_augment(features: np.ndarray, rng: np.random.Generator, *, time_masks: int = 2,
@@ -230,10 +314,19 @@ class AugmentConfig:
     freq_masks: int = 2
     max_freq_mask_bands: int = 5
     noise_heldout_fraction: float = 0.25
+    pitch_prob: float = 0.0
+    pitch_semitones_max: float = 2.0   # semitones, uniform in ±pitch_semitones_max
+    reverb_prob: float = 0.0
+    rt60_s_min: float = 0.15      # s, reverberation time of the synthetic room
+    rt60_s_max: float = 0.6       # s
+    drr_db_min: float = 0.0       # dB, direct-to-reverberant ratio
+    drr_db_max: float = 10.0      # dB
 
 
 class WaveAugmenter:
-    """Seeded chain speed → offset → gain → noise on waveforms (training noise files only).
+    """Seeded chain speed → pitch → offset → reverb → gain → noise on waveforms (training
+    noise files only). Pitch and reverb are off by default (probability 0), so runs of
+    earlier configs draw the same random numbers as before.
 
     Calling it returns the augmented ``Audio``, or ``None`` when no augmentation fired.
     """
@@ -247,8 +340,13 @@ class WaveAugmenter:
         c, rng, out, changed = self.config, self.rng, audio, False
         if rng.random() < c.speed_prob:
             out, changed = speed_perturb(out, float(rng.uniform(c.speed_min, c.speed_max))), True
+        if c.pitch_prob > 0 and rng.random() < c.pitch_prob:
+            semitones = float(rng.uniform(-c.pitch_semitones_max, c.pitch_semitones_max))
+            out, changed = pitch_shift(out, semitones), True
         if rng.random() < c.shift_prob:
             out, changed = offset(out, float(rng.uniform(-c.shift_s_max, c.shift_s_max))), True
+        if c.reverb_prob > 0 and rng.random() < c.reverb_prob and np.any(out.samples):
+            out, changed = reverberate(out, self.room(out.sample_rate)), True
         if rng.random() < c.gain_prob:
             out, changed = apply_gain(out, float(rng.uniform(-c.gain_db_max, c.gain_db_max))), True
         if self.noise is not None and rng.random() < c.noise_prob and np.any(out.samples):
@@ -256,6 +354,12 @@ class WaveAugmenter:
             out = mix_at_snr(out, seg, float(rng.uniform(c.snr_db_min, c.snr_db_max)))
             changed = True
         return out if changed else None
+
+    def room(self, sample_rate: int) -> Audio:
+        """A synthetic impulse response with RT60 and DRR drawn from the config's ranges."""
+        c = self.config
+        return synthetic_rir(sample_rate, float(self.rng.uniform(c.rt60_s_min, c.rt60_s_max)),
+                             self.rng, drr_db=float(self.rng.uniform(c.drr_db_min, c.drr_db_max)))
 
 
 class SpecAugmenter:

@@ -45,6 +45,7 @@ __all__ = [
     "ManifestRow",
     "features_from_audio",
     "fixed_window",
+    "log_mel_features",
     "loso_folds",
     "prepare_manifest",
     "read_manifest",
@@ -357,9 +358,22 @@ def features_from_audio(audio: Audio, params: FeatureParams) -> np.ndarray:
         raise AudioValueError(f"features need mono audio, got {audio.channels} channels; "
                               "call audio.to_mono() first")
     x = fixed_window(audio.samples[0], params.clip_frames)
+    return log_mel_features(x, params)
+
+
+def log_mel_features(samples: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """Return scaled log-mel features of mono samples of any length, ``(n_mels, n_frames)``.
+
+    The front end of :func:`features_from_audio` without the fixed window (``params.clip_s``
+    is ignored): ``n_frames = 1 + len(samples) // hop_frames``. Connected digit strings
+    (:mod:`wavesmith.learn.strings`) use it on whole utterances. ``samples`` is a 1-D float32
+    array at ``params.sample_rate`` Hz (the caller checks the rate).
+    """
+    x = np.ascontiguousarray(samples, dtype=np.float32)
     if not np.any(x):  # silence: log-mel re. max is undefined; use the floor
         floor = 0.0 if params.cmn else 1.0 - params.top_db / FEATURE_SCALE_DB
-        return np.full((params.n_mels, params.n_frames), floor, dtype=np.float32)
+        return np.full((params.n_mels, 1 + x.size // params.hop_frames), floor,
+                       dtype=np.float32)
     db = log_mel(Audio(x[np.newaxis], params.sample_rate), n_fft=params.n_fft,
                  hop_frames=params.hop_frames, n_mels=params.n_mels, top_db=params.top_db)[0]
     feats = db / FEATURE_SCALE_DB + 1.0

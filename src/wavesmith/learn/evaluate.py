@@ -4,6 +4,12 @@ robustness curve (accuracy at several SNRs of *held-out* real noise), with plots
 A classifier is anything with ``predict_proba(features) -> probabilities``
 (``(n, n_mels, n_frames)`` float32 in, ``(n, n_classes)`` out): :class:`TorchClassifier`
 for a checkpoint, :class:`OnnxClassifier` for exported weights (onnxruntime).
+
+CTC string recognizers (:class:`TorchCTC`, :class:`OnnxCTC`: ``log_probs(features (n_mels,
+n_frames)) -> (out_frames, n_labels + 1)``) are scored by :func:`evaluate_strings`: digit
+error rate (edit distance over digits / reference digits, the CER of a digit alphabet),
+string accuracy (all digits right), for greedy and beam-search decoding, and how often a
+digit's CTC spike falls inside the spoken digit.
 """
 
 from __future__ import annotations
@@ -27,12 +33,13 @@ from wavesmith.learn.data import (
     read_manifest,
 )
 
-__all__ = ["ClassMetrics", "Classifier", "EvalReport", "OnnxClassifier", "TorchClassifier",
-           "evaluate", "evaluate_checkpoint", "noisy_features", "plot_confusion",
-           "plot_robustness"]
+__all__ = ["ClassMetrics", "Classifier", "EvalReport", "OnnxCTC", "OnnxClassifier",
+           "StringEvalReport", "TorchCTC", "TorchClassifier", "evaluate", "evaluate_checkpoint",
+           "evaluate_strings", "noisy_features", "plot_confusion", "plot_robustness"]
 
 DEFAULT_SNRS_DB = (20.0, 10.0, 5.0, 0.0)   # dB; the robustness curve's points besides clean
 BATCH = 256                                  # clips per inference batch
+DEFAULT_BEAM = 8                             # prefix beam width of the CTC decoder
 
 
 class Classifier(Protocol):
@@ -178,30 +185,57 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike[str], manifest: str | os.P
                         *, split: str = "test", noise_dir: str | os.PathLike[str] | None = None,
                         snr_db: Sequence[float] = DEFAULT_SNRS_DB,
                         cache_dir: str | os.PathLike[str] | None = None,
-                        plots_dir: str | os.PathLike[str] | None = None) -> EvalReport:
+                        plots_dir: str | os.PathLike[str] | None = None
+                        ) -> EvalReport | StringEvalReport:
     """Load a ``.pt`` checkpoint or ``.onnx`` export and evaluate it on a manifest split.
 
     ``.onnx`` files need their labels and feature parameters in the ONNX metadata (as
     written by :func:`wavesmith.learn.export.export_checkpoint`). With ``plots_dir``, writes
     ``confusion.png`` and (with noise) ``robustness.png`` there.
+
+    A CTC model gives a :class:`StringEvalReport` on digit strings composed from the
+    split's clips as the trainer composes its test set (the checkpoint's ``strings`` config
+    and seed; an ``.onnx`` file uses the defaults and seed 0); no plots.
     """
     from wavesmith.learn.augment import AugmentConfig
     from wavesmith.models.registry import read_onnx_metadata
 
     path = Path(checkpoint)
     clf: Classifier
+    ctc_model: Any = None
+    train_config: dict[str, Any] = {}
     if path.suffix == ".onnx":
         meta = read_onnx_metadata(path)
-        labels, fp, clf = meta["labels"], meta["feature_params"], OnnxClassifier(path)
+        labels, fp = meta["labels"], meta["feature_params"]
+        if meta.get("task") == "ctc":
+            ctc_model, stride = OnnxCTC(path), int(meta["stride"])
+        else:
+            clf = OnnxClassifier(path)
     else:
         from wavesmith.models.checkpoint import load_checkpoint
 
         ck = load_checkpoint(path)
-        labels, fp, clf = ck.labels, ck.feature_params, TorchClassifier(ck.model)
+        labels, fp, train_config = ck.labels, ck.feature_params, ck.train_config
+        if getattr(ck.model, "task", "classify") == "ctc":
+            ctc_model, stride = TorchCTC(ck.model), int(ck.model.config.stride)
+        else:
+            clf = TorchClassifier(ck.model)
     params = FeatureParams(**fp)
     m = read_manifest(manifest, labels=labels, required_splits=(split,))
     held = AugmentConfig().noise_heldout_fraction
     bank = NoiseBank(noise_dir, params.sample_rate, heldout_fraction=held) if noise_dir else None
+    if ctc_model is not None:
+        from wavesmith.learn.strings import StringComposer, StringConfig, fixed_strings
+        from wavesmith.learn.trainer import TEST_SEED_OFFSET
+
+        cfg = StringConfig(**train_config.get("strings", {}))
+        strings = fixed_strings(StringComposer(m.split(split), labels, params, cfg),
+                                cfg.eval_strings,
+                                int(train_config.get("seed", 0)) + TEST_SEED_OFFSET)
+        return evaluate_strings(ctc_model, strings, labels, params,
+                                frame_s=params.hop_frames * stride / params.sample_rate,
+                                noise=bank, snr_db=snr_db,
+                                beam_size=int(train_config.get("beam_size", DEFAULT_BEAM)))
     report = evaluate(clf, m.split(split), labels, params, FeatureCache(params, cache_dir),
                       noise=bank, snr_db=snr_db)
     if plots_dir is not None:
@@ -256,3 +290,137 @@ def plot_robustness(report: EvalReport, path: str | os.PathLike[str]) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+# -- CTC digit strings ------------------------------------------------------------------------
+class TorchCTC:
+    """A CTC torch module (logits ``(1, C, T')`` out) as ``log_probs(features) -> (T', C)``."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model.eval()
+
+    def log_probs(self, features: np.ndarray) -> np.ndarray:
+        """Log-softmax over symbols per output frame for features ``(n_mels, n_frames)``."""
+        import torch
+
+        with torch.inference_mode():
+            z = self.model(torch.from_numpy(np.ascontiguousarray(features))[None])
+            return torch.log_softmax(z[0].T.double(), dim=1).numpy()
+
+
+class OnnxCTC:
+    """An exported CTC model (input ``features``, output ``logits``) run by onnxruntime."""
+
+    def __init__(self, path: str | os.PathLike[str], *, threads: int = 1) -> None:
+        from wavesmith.models.registry import onnx_session
+
+        self.session = onnx_session(path, threads)
+        self.path = Path(path)
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """Raw logits ``(1, C, T')`` for features ``(n_mels, n_frames)``."""
+        x = np.ascontiguousarray(features[np.newaxis], dtype=np.float32)
+        return self.session.run(["logits"], {"features": x})[0]
+
+    def log_probs(self, features: np.ndarray) -> np.ndarray:
+        """Log-softmax over symbols per output frame, ``(T', C)``."""
+        from wavesmith.models.ctc_decode import log_softmax
+
+        return log_softmax(self.logits(features)[0].T, axis=1)
+
+
+@dataclass
+class StringEvalReport:
+    """CTC results on one set of utterances, per condition (``"clean"``, ``"10 dB"``, ...).
+
+    ``der``: digit error rate (edit distance / reference digits) with beam search;
+    ``string_accuracy``: fraction of utterances decoded exactly; ``greedy_*``: the same with
+    greedy decoding; ``spike_in_digit``: fraction of correctly decoded digits whose CTC spike
+    (forced-alignment frames) is centred inside the spoken digit's span.
+    """
+
+    n: int
+    n_digits: int
+    beam_size: int
+    der: dict[str, float] = field(default_factory=dict)
+    string_accuracy: dict[str, float] = field(default_factory=dict)
+    greedy_der: dict[str, float] = field(default_factory=dict)
+    greedy_string_accuracy: dict[str, float] = field(default_factory=dict)
+    spike_in_digit: dict[str, float] = field(default_factory=dict)
+    per_speaker: dict[str, float] = field(default_factory=dict)   # clean string accuracy
+    noise_files: list[str] = field(default_factory=list)
+    examples: list[dict[str, str]] = field(default_factory=list)  # first errors (clean)
+
+
+def _score(model: Any, strings: Sequence[Any], labels: Sequence[str], params: FeatureParams,
+           frame_s: float, beam_size: int) -> dict[str, Any]:
+    from wavesmith.learn.data import log_mel_features
+    from wavesmith.learn.strings import edit_distance
+    from wavesmith.models.ctc_decode import forced_align, greedy_decode, prefix_beam_search
+
+    errs = g_errs = exact = g_exact = digits = hits = matched = 0
+    by_speaker: dict[str, list[int]] = {}
+    wrong: list[dict[str, str]] = []
+    for s in strings:
+        lp = model.log_probs(log_mel_features(s.audio.samples[0], params))
+        ref = list(s.labels)
+        best = prefix_beam_search(lp, beam_size)[0].symbols
+        hyp = [labels[k - 1] for k in best]
+        ghyp = [labels[k - 1] for k in greedy_decode(lp)]
+        e, ge = edit_distance(ref, hyp), edit_distance(ref, ghyp)
+        errs, g_errs, digits = errs + e, g_errs + ge, digits + len(ref)
+        exact, g_exact = exact + (e == 0), g_exact + (ge == 0)
+        by_speaker.setdefault(s.speaker, []).append(int(e == 0))
+        if e == 0 and best:
+            for (a, b), (t0, t1) in zip(forced_align(lp, list(best)), s.spans, strict=True):
+                centre_s = (a + b) / 2 * frame_s   # output frame k is centred at k * frame_s
+                hits += t0 <= centre_s <= t1
+                matched += 1
+        elif e and len(wrong) < 10:
+            wrong.append({"ref": "".join(ref), "hyp": "".join(hyp)})
+    n = max(len(strings), 1)
+    return {"der": round(errs / max(digits, 1), 4), "acc": round(exact / n, 4),
+            "gder": round(g_errs / max(digits, 1), 4), "gacc": round(g_exact / n, 4),
+            "spike": round(hits / max(matched, 1), 4), "digits": digits,
+            "per_speaker": {k: round(float(np.mean(v)), 4) for k, v in sorted(by_speaker.items())},
+            "wrong": wrong}
+
+
+def evaluate_strings(model: Any, strings: Sequence[Any], labels: Sequence[str],
+                     params: FeatureParams, *, frame_s: float, noise: NoiseBank | None = None,
+                     snr_db: Sequence[float] = (10.0,), beam_size: int = DEFAULT_BEAM,
+                     seed: int = 0) -> StringEvalReport:
+    """Score a CTC model on utterances (:class:`~wavesmith.learn.strings.DigitString`),
+    clean and, with ``noise``, at each ``snr_db`` (held-out noise, digits-only SNR).
+
+    Parameters
+    ----------
+    model : TorchCTC or OnnxCTC
+        Anything with ``log_probs(features) -> (out_frames, n_labels + 1)``.
+    frame_s : float
+        Seconds per output frame (hop × stride), for the spike timing check.
+
+    Raises
+    ------
+    AudioValueError
+        If ``strings`` is empty.
+    """
+    from wavesmith.learn.strings import noisy_strings
+
+    if not strings:
+        raise AudioValueError("evaluate_strings: no utterances to evaluate (empty split)")
+    report = StringEvalReport(n=len(strings), n_digits=0, beam_size=beam_size)
+    conditions: list[tuple[str, Sequence[Any]]] = [("clean", strings)]
+    if noise is not None:
+        report.noise_files = [p.name for p in noise.heldout_files]
+        conditions += [(f"{snr:g} dB", noisy_strings(strings, noise, snr, seed=seed))
+                       for snr in snr_db]
+    for name, items in conditions:
+        r = _score(model, items, labels, params, frame_s, beam_size)
+        report.der[name], report.string_accuracy[name] = r["der"], r["acc"]
+        report.greedy_der[name], report.greedy_string_accuracy[name] = r["gder"], r["gacc"]
+        report.spike_in_digit[name] = r["spike"]
+        if name == "clean":
+            report.n_digits, report.per_speaker, report.examples = (r["digits"],
+                                                                   r["per_speaker"], r["wrong"])
+    return report

@@ -28,14 +28,20 @@ from torch import nn
 from wavesmith.errors import ModelError
 from wavesmith.models.cnn import DigitCNN, DigitCNNConfig
 from wavesmith.models.crnn import DigitCRNN, DigitCRNNConfig
+from wavesmith.models.ctc import DigitCTC, DigitCTCConfig
+from wavesmith.models.rnn import DigitBiLSTM, DigitBiLSTMConfig
+from wavesmith.models.transformer import DigitTransformer, DigitTransformerConfig
 
 __all__ = ["CHECKPOINT_FORMAT", "MODELS", "Checkpoint", "build_model", "load_checkpoint",
-           "save_checkpoint", "versions"]
+           "model_task", "save_checkpoint", "versions"]
 
 CHECKPOINT_FORMAT = 1
 MODELS: dict[str, tuple[type[nn.Module], type]] = {
     "digit_cnn": (DigitCNN, DigitCNNConfig),
     "digit_crnn": (DigitCRNN, DigitCRNNConfig),
+    "digit_bilstm": (DigitBiLSTM, DigitBiLSTMConfig),
+    "digit_transformer": (DigitTransformer, DigitTransformerConfig),
+    "digit_ctc": (DigitCTC, DigitCTCConfig),
 }
 
 
@@ -54,6 +60,13 @@ def _config(cls: type, values: dict[str, Any]) -> Any:
     if unknown:
         raise ModelError(f"{cls.__name__}: unknown field(s) {', '.join(unknown)}")
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def model_task(name: str) -> str:
+    """``"classify"`` (one label per clip) or ``"ctc"`` (a label sequence) for a model name."""
+    if name not in MODELS:
+        raise ModelError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+    return str(getattr(MODELS[name][0], "task", "classify"))
 
 
 def build_model(name: str, config: dict[str, Any]) -> nn.Module:
