@@ -48,7 +48,7 @@ def test_unknown_engine_and_format(shared_data: Path) -> None:
     r = run_cli("asr", "transcribe", jfk, "--engine", "kaldi")
     assert r.returncode == 2
     assert r.stderr.strip() == ("wavesmith: error: unknown engine 'kaldi'; "
-                                "choose one of whisper, sphinx")
+                                "choose one of whisper, sphinx, digits")
     r = run_cli("asr", "transcribe", jfk, "-f", "docx")
     assert r.returncode == 2 and "unknown transcript format 'docx'" in r.stderr
 

@@ -46,7 +46,7 @@ def test_unknown_engine_is_422(server: str, shared_data: Path) -> None:
     r = post(server, shared_data / "speech/digits/1_theo_3.wav", engine="kaldi")
     assert r.status_code == 422
     assert r.json() == {"error": {"type": "AudioValueError", "message":
-                                  "unknown engine 'kaldi'; choose one of whisper, sphinx"}}
+                                  "unknown engine 'kaldi'; choose one of whisper, sphinx, digits"}}
     r = post(server, shared_data / "speech/digits/1_theo_3.wav", format="docx")
     assert r.status_code == 422 and "docx" in r.json()["error"]["message"]
 

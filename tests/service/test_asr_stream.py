@@ -58,7 +58,7 @@ def test_stream_errors_are_one_json_line(server: str) -> None:
     try:
         msg = json.loads(ws.recv())
         assert msg == {"type": "error", "error": {"type": "AudioValueError", "message":
-                       "unknown engine 'kaldi'; choose one of whisper, sphinx"}}
+                       "unknown engine 'kaldi'; choose one of whisper, sphinx, digits"}}
     finally:
         ws.close()
     ws = websocket.create_connection(ws_url(server), timeout=TIMEOUT_S)

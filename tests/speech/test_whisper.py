@@ -163,7 +163,7 @@ def test_engine_registry(monkeypatch: pytest.MonkeyPatch) -> None:
         asr.register_engine("mine", "wavesmith.speech.engines.whisper")
     asr.register_engine("mine", "wavesmith.speech.engines.whisper:WhisperTranscriber")
     assert isinstance(get_transcriber("mine"), WhisperTranscriber)
-    with pytest.raises(AudioValueError, match="choose one of whisper, sphinx, mine"):
+    with pytest.raises(AudioValueError, match="choose one of whisper, sphinx, digits, mine"):
         get_transcriber("kaldi")
     with pytest.raises(AudioValueError, match="--model/--model-dir are for whisper"):
         get_transcriber("sphinx", model="small")

@@ -34,7 +34,8 @@ RAW_SUFFIXES = (".raw", ".pcm", ".s16", ".s16le")  # files read as raw s16le PCM
 app = typer.Typer(no_args_is_help=True)
 
 EngineOpt = Annotated[str, typer.Option("--engine", "-e", help="whisper (faster-whisper, "
-                                        "embedded tiny.en) or sphinx (pocketsphinx en-us).")]
+                                        "embedded tiny.en), sphinx (pocketsphinx en-us) or "
+                                        "digits (our CTC model for spoken digit strings).")]
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="whisper model name from "
                                               "the local Hugging Face cache (small, base.en...); "
                                               "never downloaded.")]

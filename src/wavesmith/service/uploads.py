@@ -3,7 +3,9 @@
 A router saves the upload with :meth:`Workdir.save_upload`, calls the core on the saved path,
 and answers with :func:`file_response` (which removes the folder once the answer is sent).
 Inside ``with workdir() as work:``, wavesmith errors are re-raised with the temporary folder
-removed from their message, so clients see their own file name.
+removed from their message, so clients see their own file name. A background job that needs
+the upload after the request calls :meth:`Workdir.hand_over` inside the block and removes the
+folder itself when it ends.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Workdir:
 
     def __init__(self) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="wavesmith-req-"))
+        self.handed_over = False  # True: the ``with workdir()`` block leaves the folder alone
 
     def save_upload(self, upload: UploadFile) -> Path:
         """Save the upload under its own (sanitised) base name; return the path."""
@@ -51,6 +54,15 @@ class Workdir:
         """``message`` with this folder removed from the paths in it."""
         return message.replace(f"{self.path}/", "")
 
+    def hand_over(self) -> Workdir:
+        """Keep the folder after the ``with workdir()`` block; the new owner calls :meth:`remove`.
+
+        Used to give an upload to a background job: if the hand-over itself fails (e.g. the
+        job queue is full), the caller must still call :meth:`remove`.
+        """
+        self.handed_over = True
+        return self
+
     def remove(self) -> None:
         """Delete the folder and everything in it."""
         shutil.rmtree(self.path, ignore_errors=True)
@@ -58,14 +70,17 @@ class Workdir:
 
 @contextmanager
 def workdir(keep: bool = False) -> Iterator[Workdir]:
-    """A request folder, removed on exit unless ``keep`` (then :func:`file_response` does)."""
+    """A request folder, removed on exit unless ``keep`` (then :func:`file_response` does).
+
+    A folder given away with :meth:`Workdir.hand_over` inside the block is not removed either.
+    """
     work = Workdir()
     try:
         yield work
     except WavesmithError as exc:
         raise type(exc)(work.relative(str(exc))) from exc
     finally:
-        if not keep:
+        if not keep and not work.handed_over:
             work.remove()
 
 

@@ -66,6 +66,7 @@ DEFAULT_ENGINE = "whisper"
 ENGINE_CLASSES: dict[str, str] = {
     "whisper": "wavesmith.speech.engines.whisper:WhisperTranscriber",
     "sphinx": "wavesmith.speech.engines.sphinx:SphinxTranscriber",
+    "digits": "wavesmith.speech.engines.ctc_digits:CtcDigitsTranscriber",
 }
 ENGINES = tuple(ENGINE_CLASSES)  # the built-in engines, in the order error messages list them
 DEFAULT_CHUNK_S = 30.0          # seconds per chunk (whisper's own window)
@@ -286,7 +287,8 @@ def get_transcriber(engine: str = DEFAULT_ENGINE, *, model: str | None = None,
     ----------
     engine : str
         A name in :data:`ENGINE_CLASSES`: ``whisper`` (faster-whisper, CTranslate2, int8 on
-        CPU), ``sphinx`` (pocketsphinx), or one added with :func:`register_engine`.
+        CPU), ``sphinx`` (pocketsphinx), ``digits`` (our CTC connected-digit model), or one
+        added with :func:`register_engine`.
     model : str, optional
         whisper only: a faster-whisper model name (``"small"``, ``"base.en"``...) taken from
         the local Hugging Face cache, never downloaded. ``None`` or ``"tiny.en"``: the
