@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -177,6 +178,9 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     max_upload_mb: Annotated[float, typer.Option(help="Largest upload accepted, in MB "
                                                  "(larger ones get 413).")] = 200.0,
+    job_threshold_s: Annotated[float | None, typer.Option(
+        help="Transcription uploads longer than this many seconds of audio become jobs "
+             "(202 + /v1/jobs/{id}); default 60, or WAVESMITH_JOB_THRESHOLD_S.")] = None,
 ) -> None:
     """Run the HTTP service (OpenAPI docs at /docs, schema at /openapi.json).
 
@@ -184,6 +188,9 @@ def serve(
     curl -F file=@examples/jfk.flac http://127.0.0.1:8000/v1/info
     """
     from wavesmith.service import run
+
+    if job_threshold_s is not None:  # read by wavesmith.service.asr.AsrSettings.from_env
+        os.environ["WAVESMITH_JOB_THRESHOLD_S"] = str(job_threshold_s)
 
     run(host=host, port=port, max_upload_bytes=int(max_upload_mb * 1_000_000))
 
