@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -288,8 +289,15 @@ def concatenate(audios: Iterable[Audio]) -> Audio:
     return Audio(np.concatenate([a.samples for a in items], axis=1), first.sample_rate)
 
 
-def check_same_layout(audios: Sequence[Audio], *, what: str, noun: str = "item") -> None:
-    """Check every ``Audio`` has the rate and channel count of the first; say how to fix it.
+class _Layout(Protocol):
+    sample_rate: int
+    channels: int
+
+
+def check_same_layout(audios: Sequence[_Layout], *, what: str, noun: str = "item") -> None:
+    """Check every ``Audio`` (or anything with ``sample_rate`` and ``channels``, such as an
+    open :class:`wavesmith.io.AudioReader`) has the rate and channel count of the first; say
+    how to fix it.
 
     Raises
     ------

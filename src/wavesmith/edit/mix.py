@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,17 +100,50 @@ class MixReport:
 def mix_files(srcs: Sequence[str | os.PathLike[str]], dst: str | os.PathLike[str], *,
               gains_db: Sequence[float] | None = None,
               offsets_s: Sequence[float] | None = None,
-              overwrite: bool = False, subtype: str | None = None) -> MixReport:
-    """Mix audio files into ``dst`` (see :func:`mix`); the inputs are loaded whole.
+              overwrite: bool = False, subtype: str | None = None,
+              block_seconds: float = 1.0) -> MixReport:
+    """Mix audio files into ``dst`` (see :func:`mix`), streamed block by block.
 
+    Every input is decoded ``block_seconds`` at a time and the mix is written as it is
+    summed, so peak memory is about ``(inputs + 1) × block × channels × 4`` bytes whatever
+    the files' lengths; the samples equal those of :func:`mix` on the loaded files.
     Refuses ``dst`` equal to an input unless ``overwrite``; writes atomically, so on any error
-    nothing is written. Peak memory is about the sum of the inputs' float32 sizes plus the mix.
+    (a differing rate or channel count is found before any decoding) nothing is written.
     """
     if not srcs:
         raise AudioValueError("mix: no inputs given; pass at least one file")
+    check_number("mix", "block_seconds", block_seconds, unit="s", gt=0.0)
     io.check_output_path(dst, list(srcs), overwrite=overwrite)
-    out = mix([io.load(s) for s in srcs], gains_db=gains_db, offsets_s=offsets_s)
-    io.save(out, dst, subtype=subtype)
-    return MixReport(inputs=[str(s) for s in srcs], dst=str(dst), sample_rate=out.sample_rate,
-                     channels=out.channels, frames=out.frames, duration_s=out.duration_s,
-                     peak_dbfs=out.peak_dbfs)
+    with contextlib.ExitStack() as stack:
+        readers = [stack.enter_context(io.open_audio(s)) for s in srcs]
+        check_same_layout(readers, what="mix", noun="input")
+        rate, channels = readers[0].sample_rate, readers[0].channels
+        gains = _per_input(gains_db, len(srcs), "gains_db", "dB", -MAX_GAIN_DB, MAX_GAIN_DB)
+        offsets = _per_input(offsets_s, len(srcs), "offsets_s", "s", 0.0, None)
+        starts = [round(o * rate) for o in offsets]
+        scales = [np.float32(10.0 ** (g / 20.0)) for g in gains]
+        block = max(1, round(block_seconds * rate))
+        done = [False] * len(readers)
+        t0, peak = 0, 0.0
+        with io.AudioWriter(dst, rate, channels, subtype=subtype) as writer:
+            while not all(done):
+                out = np.zeros((channels, block), np.float32)
+                used = 0                      # frames of this block that hold any input
+                for i, reader in enumerate(readers):
+                    if done[i] or starts[i] >= t0 + block:
+                        used = block if not done[i] else used   # silence before a late start
+                        continue
+                    at = max(0, starts[i] - t0)
+                    x = reader.read(block - at).samples
+                    out[:, at:at + x.shape[1]] += x * scales[i]
+                    used = max(used, at + x.shape[1])
+                    done[i] = x.shape[1] < block - at
+                if used:
+                    chunk = Audio(out[:, :used], rate)
+                    peak = max(peak, float(np.max(np.abs(chunk.samples))))
+                    writer.write(chunk)
+                t0 += block
+        frames = writer.frames_written
+    return MixReport(inputs=[str(s) for s in srcs], dst=str(dst), sample_rate=rate,
+                     channels=channels, frames=frames, duration_s=frames / rate,
+                     peak_dbfs=20.0 * math.log10(peak) if peak > 0 else -math.inf)
