@@ -88,6 +88,12 @@ def test_vad_endpoint_on_real_speech(server: str, shared_data: Path) -> None:
     starts = [s["start"] for s in report["segments"]]
     assert len(starts) >= 3 and starts == sorted(starts)
     assert 5.0 < report["speech_s"] < 10.0
+    r = httpx.post(f"{server}/v1/edit/vad", files={"file": ("jfk.flac", jfk)},
+                   data={"method": "silero", "pad_s": "0.05", "max_speech_s": "1.5"},
+                   timeout=60)
+    split = r.json()["segments"]
+    assert r.status_code == 200 and len(split) > len(starts)
+    assert max(s["end"] - s["start"] for s in split) <= 1.5 + 1e-6
 
 
 def test_vad_endpoint_bad_parameter_is_422(server: str, rng: np.random.Generator) -> None:

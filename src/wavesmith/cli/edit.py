@@ -232,6 +232,9 @@ MinSpeech = Annotated[float, typer.Option("--min-speech", help="Drop speech shor
 MinSilence = Annotated[float, typer.Option("--min-silence", help="Pauses shorter than this "
                                            "(s) do not end a segment.")]
 Pad = Annotated[float, typer.Option("--pad", help="Seconds kept each side of a segment.")]
+MaxSpeech = Annotated[float | None, typer.Option(
+    "--max-speech", help="Longest segment (s, padding included): longer speech is split at "
+    "its last pause > 0.098 s, or cut (e.g. 30 for ASR chunks). Default: no limit.")]
 
 
 @app.command()
@@ -240,7 +243,8 @@ def vad(
     src: Annotated[Path, typer.Argument(help="Audio file (any rate or channels; it is "
                                         "streamed).", metavar="FILE", show_default=False)],
     method: Method = "silero", threshold: Threshold = 0.5, min_speech: MinSpeech = 0.25,
-    min_silence: MinSilence = 0.1, pad: Pad = 0.03, as_json: Json = False,
+    min_silence: MinSilence = 0.1, pad: Pad = 0.03, max_speech: MaxSpeech = None,
+    as_json: Json = False,
 ) -> None:
     """Find the speech in FILE: a table (or JSON) of segments, start and end in seconds.
 
@@ -249,7 +253,7 @@ def vad(
     with progress_bar(f"vad {src.name}", enabled=not _state(ctx).quiet) as progress:
         report = edit.vad_file(src, method=method, threshold=threshold,
                                min_speech_s=min_speech, min_silence_s=min_silence, pad_s=pad,
-                               progress=progress)
+                               max_speech_s=max_speech, progress=progress)
     state = _state(ctx)
     if as_json or state.json:
         print_json(report)
@@ -266,7 +270,7 @@ def vad(
 def strip_silence(
     ctx: typer.Context, src: Src, dst: Dst,
     method: Method = "silero", threshold: Threshold = 0.5, min_speech: MinSpeech = 0.25,
-    min_silence: MinSilence = 0.1, pad: Pad = 0.03,
+    min_silence: MinSilence = 0.1, pad: Pad = 0.03, max_speech: MaxSpeech = None,
     fade: Annotated[float, typer.Option("--fade", help="Fade (s) at each join, against "
                                         "clicks.")] = 0.005,
     subtype: Subtype = None, overwrite: Overwrite = False, as_json: Json = False,
@@ -278,7 +282,7 @@ def strip_silence(
     _apply(ctx, src, dst, edit.StripSilence(method=method, threshold=threshold,
                                             min_speech_s=min_speech,
                                             min_silence_s=min_silence, pad_s=pad,
-                                            fade_s=fade),
+                                            max_speech_s=max_speech, fade_s=fade),
            overwrite=overwrite, subtype=subtype, as_json=as_json)
 
 

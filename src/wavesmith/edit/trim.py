@@ -11,7 +11,12 @@ import numpy as np
 
 from wavesmith.audio import Audio
 from wavesmith.edit.effect import Effect, check_number, register
-from wavesmith.edit.vad import SpeechDetector, SpeechSegment, check_vad_params
+from wavesmith.edit.vad import (
+    SpeechDetector,
+    SpeechSegment,
+    check_max_speech,
+    check_vad_params,
+)
 from wavesmith.errors import AudioValueError
 
 __all__ = ["Cut", "StripSilence", "Trim", "TrimSilence", "cut", "strip_silence", "trim",
@@ -215,19 +220,26 @@ class StripSilence(Effect):
         Frame speech score (0-1) at which speech starts.
     min_speech_s, min_silence_s, pad_s : float
         Seconds; as in :func:`~wavesmith.edit.detect_speech` (defaults 0.25, 0.1, 0.03).
+    max_speech_s : float or None, default None
+        Longest segment in seconds (``None``: no limit); longer speech is split at its last
+        pause of more than 0.098 s, as in :func:`~wavesmith.edit.detect_speech`. Pieces of a
+        hard cut touch, so they are kept as one; a split at a pause cuts the pause out.
     fade_s : float, default 0.005
         Seconds of fade at each join.
     """
 
     name = "strip_silence"
-    params = ("method", "threshold", "min_speech_s", "min_silence_s", "pad_s", "fade_s")
+    params = ("method", "threshold", "min_speech_s", "min_silence_s", "pad_s", "max_speech_s",
+              "fade_s")
 
     def __init__(self, *, method: str = "silero", threshold: float = 0.5,
                  min_speech_s: float = 0.25, min_silence_s: float = 0.1, pad_s: float = 0.03,
-                 fade_s: float = STRIP_FADE_S) -> None:
+                 max_speech_s: float | None = None, fade_s: float = STRIP_FADE_S) -> None:
         (self.method, self.threshold, self.min_speech_s, self.min_silence_s,
          self.pad_s) = check_vad_params(self.name, method, threshold, min_speech_s,
                                         min_silence_s, pad_s)
+        self.max_speech_s = check_max_speech(self.name, max_speech_s, self.min_speech_s,
+                                             self.pad_s)
         self.fade_s = check_number(self.name, "fade_s", fade_s, unit="s", ge=0)
         self._reset()
         super().__init__()
@@ -248,7 +260,8 @@ class StripSilence(Effect):
     def _start(self, sample_rate: int, channels: int) -> None:
         self._detector = SpeechDetector(method=self.method, threshold=self.threshold,
                                         min_speech_s=self.min_speech_s,
-                                        min_silence_s=self.min_silence_s, pad_s=self.pad_s)
+                                        min_silence_s=self.min_silence_s, pad_s=self.pad_s,
+                                        max_speech_s=self.max_speech_s)
         self._held = np.zeros((channels, 0), np.float32)
 
     def process(self, audio: Audio, *, reset: bool = True) -> Audio:
@@ -329,7 +342,8 @@ def cut(audio: Audio, *, start_s: float = 0.0, end_s: float | None = None) -> Au
 
 def strip_silence(audio: Audio, *, method: str = "silero", threshold: float = 0.5,
                   min_speech_s: float = 0.25, min_silence_s: float = 0.1, pad_s: float = 0.03,
-                  fade_s: float = STRIP_FADE_S) -> Audio:
+                  max_speech_s: float | None = None, fade_s: float = STRIP_FADE_S) -> Audio:
     """Apply :class:`StripSilence` (keep the speech found by VAD; seconds)."""
     return StripSilence(method=method, threshold=threshold, min_speech_s=min_speech_s,
-                        min_silence_s=min_silence_s, pad_s=pad_s, fade_s=fade_s)(audio)
+                        min_silence_s=min_silence_s, pad_s=pad_s, max_speech_s=max_speech_s,
+                        fade_s=fade_s)(audio)

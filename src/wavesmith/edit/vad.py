@@ -22,7 +22,10 @@ timeline (segment times are seconds of the input). Frame scores go through the s
 hysteresis segmenter as Silero's ``get_speech_timestamps``: speech starts at a frame scoring
 ``>= threshold``, ends after ``min_silence_s`` below ``threshold - 0.15``; segments shorter
 than ``min_speech_s`` are dropped; each side is padded by ``pad_s`` (neighbours closer than
-``2 * pad_s`` share the gap equally, so segments never overlap).
+``2 * pad_s`` share the gap equally, so segments never overlap). With ``max_speech_s`` (for
+ASR chunking; Silero's ``max_speech_duration_s``), speech running longer is split at the
+last pause of more than 0.098 s inside it, or cut hard where it reaches the limit when it
+has no such pause, so that no segment, padding included, is longer than ``max_speech_s``.
 
 :class:`SpeechDetector` is the streaming object behind :func:`detect_speech` and
 :func:`detect_speech_file`: feed it blocks of any length, it returns the segments finished so
@@ -63,6 +66,9 @@ __all__ = [
 VAD_RATE_HZ = 16_000            # Hz; every method runs on 16 kHz mono
 VAD_METHODS = ("silero", "webrtc", "energy")
 NEG_THRESHOLD_OFFSET = 0.15     # score units; speech ends below threshold - this (as Silero)
+MAX_SPEECH_MIN_SILENCE_S = 0.098    # seconds; a pause longer than this may end a segment at
+                                    # max_speech_s (Silero's min_silence_samples_at_max_speech)
+MAX_HOP_S = 0.032               # seconds; the longest frame of any method (Silero, energy)
 DEFAULT_VAD_BLOCK_S = 30.0      # seconds per block when streaming a file or a long signal
 
 SILERO_FRAME = 512              # frames at 16 kHz per decision (32 ms)
@@ -254,16 +260,30 @@ def _energy_scores(levels: np.ndarray, lo: int, hi: int, *, at_start: bool,
 
 # -- from scores to segments ------------------------------------------------------------------
 class _Segmenter:
-    """Hysteresis on frame scores → padded, non-overlapping segments (Silero's rules)."""
+    """Hysteresis on frame scores → padded, non-overlapping segments (Silero's rules).
+
+    ``max_speech_s`` follows Silero's ``max_speech_duration_s``: once the open segment is
+    longer than ``max_speech_s - hop_s - 2 * pad_s`` (so that with its padding it stays
+    within ``max_speech_s``) it ends at its last pause of more than
+    ``MAX_SPEECH_MIN_SILENCE_S`` (the next segment starting where speech came back, if it
+    did), or else right there. Two differences from Silero, both keeping speech Silero
+    loses: after a hard cut, speech that goes on starts the next segment at the cut (Silero
+    skips that frame), and a hard cut inside a pause ends the segment where the pause began.
+    """
 
     def __init__(self, hop_s: float, threshold: float, min_speech_s: float,
-                 min_silence_s: float, pad_s: float) -> None:
+                 min_silence_s: float, pad_s: float, max_speech_s: float | None = None) -> None:
         self.hop_s, self.threshold = hop_s, threshold
         self.neg_threshold = max(threshold - NEG_THRESHOLD_OFFSET, 0.01)
         self.min_speech_s, self.min_silence_s, self.pad_s = min_speech_s, min_silence_s, pad_s
+        # seconds a segment may run before it is split (None: no limit)
+        self._max_span = (None if max_speech_s is None
+                          else max_speech_s - hop_s - 2 * pad_s)
         self._index = 0                        # frames consumed
         self._start: float | None = None       # start (s) of the open segment
         self._temp_end: float | None = None    # where the open segment's silence began (s)
+        self._prev_end: float | None = None    # start (s) of its last pause > 0.098 s
+        self._next_start: float | None = None  # where speech came back after a pause (s)
         self._pending: tuple[float, float, float] | None = None  # padded start, start, end
         self._emitted_end = 0.0
 
@@ -273,16 +293,42 @@ class _Segmenter:
             t0 = self._index * self.hop_s
             self._index += 1
             if p >= self.threshold:
-                self._temp_end = None
+                if self._temp_end is not None:
+                    self._temp_end = None
+                    if self._prev_end is not None and (self._next_start is None
+                                                       or self._next_start < self._prev_end):
+                        self._next_start = t0
                 if self._start is None:
                     self._start = t0
-            elif p < self.neg_threshold and self._start is not None:
+            if (self._max_span is not None and self._start is not None
+                    and t0 - self._start > self._max_span + 1e-9):
+                self._split(t0, p, out)
+            if p < self.neg_threshold and self._start is not None:
                 if self._temp_end is None:
                     self._temp_end = t0
+                if t0 - self._temp_end > MAX_SPEECH_MIN_SILENCE_S:
+                    self._prev_end = self._temp_end
                 if t0 - self._temp_end >= self.min_silence_s - 1e-9:
                     self._close(self._temp_end, out)
             self._release(out)
         return out
+
+    def _split(self, t0: float, p: float, out: list[SpeechSegment]) -> None:
+        """End the open segment, now too long, at frame time ``t0`` (score ``p``)."""
+        next_start: float | None = None
+        temp_end: float | None = None
+        if self._prev_end is not None:   # at the last long-enough pause
+            end = self._prev_end
+            if self._next_start is not None and self._next_start > end:   # speech came back
+                next_start, temp_end = self._next_start, self._temp_end
+        elif self._temp_end is not None:   # inside a shorter pause: where it began
+            end = self._temp_end
+        else:                              # hard cut
+            end = t0
+            if p >= self.neg_threshold:    # speech goes on from the cut
+                next_start = t0
+        self._close(end, out)
+        self._start, self._temp_end = next_start, temp_end
 
     def finish(self, duration_s: float) -> list[SpeechSegment]:
         out: list[SpeechSegment] = []
@@ -306,6 +352,7 @@ class _Segmenter:
 
     def _close(self, end: float, out: list[SpeechSegment]) -> None:
         start, self._start, self._temp_end = self._start, None, None
+        self._prev_end = self._next_start = None
         assert start is not None
         if end - start < self.min_speech_s or end <= start:
             return
@@ -321,15 +368,34 @@ class _Segmenter:
         self._pending = (max(padded_start, self._emitted_end), start, end)
 
     def _release(self, out: list[SpeechSegment]) -> None:
-        """Emit the pending segment once no later segment can share its padding."""
+        """Emit the pending segment once its end padding is known: no later segment can
+        share it, or the open segment that shares it is sure to be kept."""
         if self._pending is None:
             return
-        _, _, end = self._pending
+        padded_start, _, end = self._pending
         horizon = end + 2 * self.pad_s
-        if self._index * self.hop_s >= horizon and (self._start is None
-                                                     or self._start >= horizon):
-            self._emit(self._pending[0], end + self.pad_s, out)
-            self._pending = None
+        if self._start is None:
+            if self._index * self.hop_s < horizon:
+                return
+            self._emit(padded_start, end + self.pad_s, out)
+        elif self._start >= horizon:
+            self._emit(padded_start, end + self.pad_s, out)
+        elif self._open_is_kept():   # e.g. the next piece of a split: they share the gap
+            self._emit(padded_start, end + (self._start - end) / 2, out)
+        else:
+            return
+        self._pending = None
+
+    def _open_is_kept(self) -> bool:
+        """Whether the open segment will be long enough to be kept however it ends."""
+        assert self._start is not None
+        # it cannot end before its pause(s) or before the frames already seen (one frame of
+        # margin for the last, zero-padded frame against the duration)
+        earliest = (self._index - 2) * self.hop_s
+        for t in (self._temp_end, self._prev_end):
+            if t is not None:
+                earliest = min(earliest, t)
+        return earliest > self._start and earliest - self._start >= self.min_speech_s
 
     def _emit(self, start: float, end: float, out: list[SpeechSegment]) -> None:
         out.append(SpeechSegment(round(start, 6), round(end, 6)))
@@ -348,6 +414,23 @@ def check_vad_params(owner: str, method: object, threshold: object, min_speech_s
             check_number(owner, "pad_s", pad_s, unit="s", ge=0))
 
 
+def check_max_speech(owner: str, max_speech_s: object, min_speech_s: float,
+                     pad_s: float) -> float | None:
+    """Checked ``max_speech_s`` (seconds, or ``None`` for no limit).
+
+    It must leave room for the padding and one frame above ``min_speech_s``, so that the
+    pieces of a hard cut are never dropped as too short.
+    """
+    if max_speech_s is None:
+        return None
+    x = check_number(owner, "max_speech_s", max_speech_s, unit="s", gt=0)
+    lowest = min_speech_s + 2 * pad_s + MAX_HOP_S
+    if x < lowest - 1e-9:
+        raise AudioValueError(f"{owner}: max_speech_s={x:g} must be >= {lowest:g} s "
+                              f"(min_speech_s + 2 * pad_s + one {MAX_HOP_S * 1000:g} ms frame)")
+    return x
+
+
 # -- the streaming detector ---------------------------------------------------------------------
 class SpeechDetector:
     """Streaming voice activity detector: feed blocks, collect finished segments.
@@ -358,7 +441,8 @@ class SpeechDetector:
     (resampler, network state, noise floor, the open segment) is carried across blocks, so
     the segments do not depend on the block size. Memory: the current block plus ~5 s of
     frame levels; a segment is returned at most ``max(min_silence_s, 2 * pad_s)`` seconds
-    after it ends (``energy``: ~2.5 s more).
+    after it ends (``energy``: ~2.5 s more), or, when ``max_speech_s`` splits speech at an
+    earlier pause, when the split is decided (at most ``max_speech_s`` after it starts).
 
     Examples
     --------
@@ -373,10 +457,12 @@ class SpeechDetector:
 
     def __init__(self, *, method: str = "silero", threshold: float = 0.5,
                  min_speech_s: float = 0.25, min_silence_s: float = 0.1,
-                 pad_s: float = 0.03) -> None:
+                 pad_s: float = 0.03, max_speech_s: float | None = None) -> None:
         (self.method, self.threshold, self.min_speech_s, self.min_silence_s,
          self.pad_s) = check_vad_params("vad", method, threshold, min_speech_s, min_silence_s,
                                         pad_s)
+        self.max_speech_s = check_max_speech("vad", max_speech_s, self.min_speech_s,
+                                             self.pad_s)
         self.keep_scores = False   # set True to keep every frame score (see :attr:`scores`)
         self.reset()
 
@@ -389,7 +475,8 @@ class SpeechDetector:
         else:
             self._scorer = _EnergyScorer()
         self._segmenter = _Segmenter(self._scorer.frame / VAD_RATE_HZ, self.threshold,
-                                     self.min_speech_s, self.min_silence_s, self.pad_s)
+                                     self.min_speech_s, self.min_silence_s, self.pad_s,
+                                     self.max_speech_s)
         self._rate: int | None = None
         self._channels = 0
         self._frames_in = 0
@@ -485,12 +572,12 @@ class SpeechDetector:
     def __repr__(self) -> str:
         return (f"SpeechDetector(method={self.method!r}, threshold={self.threshold!r}, "
                 f"min_speech_s={self.min_speech_s!r}, min_silence_s={self.min_silence_s!r}, "
-                f"pad_s={self.pad_s!r})")
+                f"pad_s={self.pad_s!r}, max_speech_s={self.max_speech_s!r})")
 
 
 def detect_speech(audio: Audio, *, method: str = "silero", threshold: float = 0.5,
                   min_speech_s: float = 0.25, min_silence_s: float = 0.1,
-                  pad_s: float = 0.03) -> list[SpeechSegment]:
+                  pad_s: float = 0.03, max_speech_s: float | None = None) -> list[SpeechSegment]:
     """Find the speech in ``audio``.
 
     The signal is mixed to mono and resampled to 16 kHz internally (segment times stay on the
@@ -514,6 +601,12 @@ def detect_speech(audio: Audio, *, method: str = "silero", threshold: float = 0.
     pad_s : float, default 0.03
         Seconds added at each side of a segment (clipped to the audio and shared equally
         between neighbours closer than ``2 * pad_s``).
+    max_speech_s : float or None, default None
+        Longest segment in seconds, padding included (``None``: no limit), e.g. 30 for
+        Whisper-sized ASR chunks. As Silero's ``max_speech_duration_s``: longer speech is
+        split at its last pause of more than 0.098 s (shorter than ``min_silence_s``, or it
+        would have ended there), or cut hard at the limit when there is none; the pieces of
+        a hard cut touch. At least ``min_speech_s + 2 * pad_s + 0.032``.
 
     Returns
     -------
@@ -535,7 +628,8 @@ def detect_speech(audio: Audio, *, method: str = "silero", threshold: float = 0.
     """
     check_audio(audio, name="vad: audio", min_frames=0)
     detector = SpeechDetector(method=method, threshold=threshold, min_speech_s=min_speech_s,
-                              min_silence_s=min_silence_s, pad_s=pad_s)
+                              min_silence_s=min_silence_s, pad_s=pad_s,
+                              max_speech_s=max_speech_s)
     step = max(1, round(DEFAULT_VAD_BLOCK_S * audio.sample_rate))
     out: list[SpeechSegment] = []
     for i in range(0, audio.frames, step):   # blocks bound the transient 16 kHz copies
@@ -548,6 +642,7 @@ def detect_speech(audio: Audio, *, method: str = "silero", threshold: float = 0.
 def iter_speech_file(path: str | os.PathLike[str], *, method: str = "silero",
                      threshold: float = 0.5, min_speech_s: float = 0.25,
                      min_silence_s: float = 0.1, pad_s: float = 0.03,
+                     max_speech_s: float | None = None,
                      block_s: float = DEFAULT_VAD_BLOCK_S,
                      progress: Progress | None = None) -> Iterator[SpeechSegment]:
     """Yield the speech segments of a file as they are found, reading it block by block.
@@ -559,7 +654,8 @@ def iter_speech_file(path: str | os.PathLike[str], *, method: str = "silero",
     from wavesmith import io
 
     detector = SpeechDetector(method=method, threshold=threshold, min_speech_s=min_speech_s,
-                              min_silence_s=min_silence_s, pad_s=pad_s)
+                              min_silence_s=min_silence_s, pad_s=pad_s,
+                              max_speech_s=max_speech_s)
     for block in io.stream(path, block_s, progress=progress):
         yield from detector.process(block)
     yield from detector.finish()
@@ -568,6 +664,7 @@ def iter_speech_file(path: str | os.PathLike[str], *, method: str = "silero",
 def detect_speech_file(path: str | os.PathLike[str], *, method: str = "silero",
                        threshold: float = 0.5, min_speech_s: float = 0.25,
                        min_silence_s: float = 0.1, pad_s: float = 0.03,
+                       max_speech_s: float | None = None,
                        block_s: float = DEFAULT_VAD_BLOCK_S,
                        progress: Progress | None = None) -> list[SpeechSegment]:
     """:func:`detect_speech` on a file of any length, streamed (see :func:`iter_speech_file`).
@@ -577,7 +674,8 @@ def detect_speech_file(path: str | os.PathLike[str], *, method: str = "silero",
     """
     return list(iter_speech_file(path, method=method, threshold=threshold,
                                  min_speech_s=min_speech_s, min_silence_s=min_silence_s,
-                                 pad_s=pad_s, block_s=block_s, progress=progress))
+                                 pad_s=pad_s, max_speech_s=max_speech_s, block_s=block_s,
+                                 progress=progress))
 
 
 @dataclass(frozen=True)
@@ -593,7 +691,7 @@ class VadReport:
 
 def vad_file(path: str | os.PathLike[str], *, method: str = "silero", threshold: float = 0.5,
              min_speech_s: float = 0.25, min_silence_s: float = 0.1, pad_s: float = 0.03,
-             block_s: float = DEFAULT_VAD_BLOCK_S,
+             max_speech_s: float | None = None, block_s: float = DEFAULT_VAD_BLOCK_S,
              progress: Progress | None = None) -> VadReport:
     """Stream a file through the detector and report its segments and durations (seconds).
 
@@ -602,7 +700,8 @@ def vad_file(path: str | os.PathLike[str], *, method: str = "silero", threshold:
     from wavesmith import io
 
     detector = SpeechDetector(method=method, threshold=threshold, min_speech_s=min_speech_s,
-                              min_silence_s=min_silence_s, pad_s=pad_s)
+                              min_silence_s=min_silence_s, pad_s=pad_s,
+                              max_speech_s=max_speech_s)
     segments: list[SpeechSegment] = []
     for block in io.stream(path, block_s, progress=progress):
         segments += detector.process(block)

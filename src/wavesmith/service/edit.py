@@ -63,13 +63,15 @@ def edit_vad(
     min_silence_s: Annotated[float, Form(description="Pauses shorter than this (s) do not "
                                          "end a segment.")] = 0.1,
     pad_s: Annotated[float, Form(description="Seconds kept each side of a segment.")] = 0.03,
+    max_speech_s: Annotated[float | None, Form(description="Split segments longer than this "
+                                               "(s) at their last pause.")] = None,
 ) -> dict[str, Any]:
     """Find the speech in the upload; answers the JSON of ``wavesmith edit vad --json``
     (``path`` is the upload's file name): segments with ``start``/``end`` in seconds."""
-    edit.SpeechDetector(method=method, threshold=threshold, min_speech_s=min_speech_s,
-                        min_silence_s=min_silence_s, pad_s=pad_s)  # checked before the upload
+    kw: dict[str, Any] = {"method": method, "threshold": threshold,
+                          "min_speech_s": min_speech_s, "min_silence_s": min_silence_s,
+                          "pad_s": pad_s, "max_speech_s": max_speech_s}
+    edit.SpeechDetector(**kw)  # checked before the upload
     with workdir() as work:
-        report = edit.vad_file(work.save_upload(file), method=method, threshold=threshold,
-                               min_speech_s=min_speech_s, min_silence_s=min_silence_s,
-                               pad_s=pad_s)
+        report = edit.vad_file(work.save_upload(file), **kw)
     return dataclasses.asdict(dataclasses.replace(report, path=file.filename or "audio"))
