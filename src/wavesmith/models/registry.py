@@ -37,6 +37,9 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SHIPPED = ("digits_cnn", "digits_cnn_int8")   # classifiers under WEIGHTS_DIR (<name>.onnx/.json)
 SHIPPED_CTC = ("digits_ctc",)                 # CTC string recognizers, same layout
 DEFAULT_BEAM = 8                              # prefix beam width of the string recognizer
+SILENCE_DBFS = -60.0   # dBFS; a clip whose sample peak is below this holds no digits. The CTC
+#                        model never heard silence alone (its features are normalised per
+#                        clip, so digital silence becomes flat features it reads as "5555")
 METADATA_KEY = "wavesmith"                  # ONNX metadata_props key holding our JSON
 
 
@@ -321,7 +324,17 @@ class DigitStringRecognizer:
             name = str(audio)
             audio = io.load(audio, sample_rate=self.sample_rate, mono=True)
         check_audio(audio)
-        return self._decode(self._run(self._prepare(audio)), name)
+        return self.predict(audio, name)
+
+    def predict(self, audio: Audio, path: str | None = None, *,
+                beam_size: int | None = None) -> DigitStringPrediction:
+        """Features, network and beam search for a mono clip at :attr:`sample_rate`; a clip
+        quieter than :data:`SILENCE_DBFS` (peak) gives the empty string without running the
+        network."""
+        features = self._prepare(audio)
+        if audio.peak_dbfs < SILENCE_DBFS:
+            return DigitStringPrediction("", 1.0, [], path)
+        return self._decode(self._run(features), path, beam_size=beam_size)
 
 
 @lru_cache(maxsize=4)

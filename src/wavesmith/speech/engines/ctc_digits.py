@@ -81,9 +81,8 @@ class CtcDigitsTranscriber(Transcriber):
         if options.grammar is not None or options.keyphrases:
             raise AudioValueError("engine 'digits' has a fixed vocabulary (zero..nine); "
                                   "grammar and keyphrases are sphinx options")
-        rec = self._recognizer
-        log_probs = rec._run(rec._prepare(Audio(samples[np.newaxis], self.sample_rate)))
-        return rec._decode(log_probs, beam_size=options.beam_size)
+        return self._recognizer.predict(Audio(samples[np.newaxis], self.sample_rate),
+                                        beam_size=options.beam_size)
 
     def _decode(self, raw: Any, *, offset_s: float, duration_s: float) -> list[Segment]:
         """One segment of digit words; times shifted by ``offset_s`` and clipped to the chunk."""
