@@ -10,7 +10,12 @@
 (b) loudness_memory: peak resident memory (``VmHWM`` of a fresh child process) while a
     :class:`wavesmith.analysis.LoudnessMeter` meters ``io.stream(path, block_seconds=1.0)``
     over a 1-minute and a 60-minute 44.1 kHz stereo FLAC. Target: peak(60) / peak(1) <= 1.2.
+(c) spectral_memory: the same with streamed spectral statistics as well: a fresh child feeds
+    each 1-second block to a ``LoudnessMeter`` and its channel mean to a
+    :class:`wavesmith.analysis.SpectralMeter` (one pass; what ``analyze_file`` does for
+    files of 10 minutes or more). Target: peak(60) / peak(1) <= 1.2.
 
+``--parts`` picks some of them (e.g. ``--parts spectral``; default all three).
 The test files are the ones ``bench/run.py`` builds in ``bench/.cache/`` from the real music
 recordings in ``../shared/data/music/audio`` (built here too when absent). Exit status 1 when
 a target is missed.
@@ -40,7 +45,8 @@ N_FFT, HOP = 2048, 512      # frames; librosa's defaults, used by both sides
 N_MFCC = 20                 # coefficients
 SPEED_TARGET = 1.0          # (a): librosa time / wavesmith time
 EQUAL_RTOL = 1e-4           # (a): max |diff| / max |librosa value| per feature
-MEMORY_TARGET = 1.2         # (b): peak RSS 60-min file / peak RSS 1-min file
+MEMORY_TARGET = 1.2         # (b), (c): peak RSS 60-min file / peak RSS 1-min file
+PARTS = ("features", "loudness", "spectral")   # (a), (b), (c)
 
 Features = dict[str, np.ndarray]
 
@@ -140,32 +146,43 @@ def bench_features(path: Path, repeats: int) -> bool:
     return ok
 
 
-# -- (b) streamed loudness memory -------------------------------------------------------------
-def child(path: str) -> None:
-    """Child process: meter ``path`` block by block; print baseline and peak RSS as JSON."""
-    from wavesmith.analysis import LoudnessMeter
+# -- (b), (c) streamed loudness / spectral statistics memory ------------------------------------
+def child(part: str, path: str) -> None:
+    """Child process: meter ``path`` block by block (loudness, plus spectral statistics of the
+    channel mean when ``part`` is "spectral"); print baseline and peak RSS as JSON."""
+    from wavesmith.analysis import LoudnessMeter, SpectralMeter
+
+    if part == "spectral":
+        import librosa  # noqa: F401 -- SpectralMeter's library, imported before the baseline
 
     baseline = io_bench.peak_rss_kib()
-    meter, frames = None, 0
+    started = time.perf_counter()
+    meter, spectral, frames = None, None, 0
     for block in io.stream(path, block_seconds=1.0):
         if meter is None:
             meter = LoudnessMeter(block.sample_rate, block.channels)
+            spectral = SpectralMeter(block.sample_rate) if part == "spectral" else None
         meter.process(block)
+        if spectral is not None:
+            spectral.process(block.to_mono())
         frames += block.frames
     lufs = meter.result().integrated_lufs if meter is not None else float("nan")
+    centroid = (spectral.result()["spectral_centroid_hz"]["mean"] if spectral is not None
+                else float("nan"))
     print(json.dumps({"baseline_kib": baseline, "peak_kib": io_bench.peak_rss_kib(),
-                      "frames": frames, "integrated_lufs": lufs}))
+                      "frames": frames, "integrated_lufs": lufs, "centroid_hz": centroid,
+                      "seconds": time.perf_counter() - started}))
 
 
-def peak_rss(path: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--child", str(path)], check=True,
+def peak_rss(part: str, path: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", part, str(path)], check=True,
                          capture_output=True, text=True).stdout
     result: dict[str, float] = json.loads(out)
     return result
 
 
-def bench_loudness_memory(short: Path, long: Path) -> bool:
-    a, b = peak_rss(short), peak_rss(long)
+def bench_stream_memory(part: str, short: Path, long: Path) -> bool:
+    a, b = peak_rss(part, short), peak_rss(part, long)
     ratio = b["peak_kib"] / a["peak_kib"]
     ok = ratio <= MEMORY_TARGET
     print(f"  1 min {a['peak_kib'] / 1024:6.1f} MiB ({a['integrated_lufs']:.2f} LUFS)   "
@@ -173,30 +190,50 @@ def bench_loudness_memory(short: Path, long: Path) -> bool:
           f"ratio {ratio:5.2f} (target <= {MEMORY_TARGET:.1f})  {'PASS' if ok else 'FAIL'}")
     grow = [(r["peak_kib"] - r["baseline_kib"]) / 1024 for r in (a, b)]
     print(f"        growth over the after-import baseline: 1 min {grow[0]:.1f} MiB, "
-          f"60 min {grow[1]:.1f} MiB")
+          f"60 min {grow[1]:.1f} MiB; metering took {a['seconds']:.1f} s and "
+          f"{b['seconds']:.1f} s")
+    if part == "spectral":
+        print(f"        spectral centroid mean: 1 min {a['centroid_hz']:.1f} Hz, "
+              f"60 min {b['centroid_hz']:.1f} Hz")
     return ok
 
 
 def main() -> int:
     if sys.argv[1:2] == ["--child"]:
-        child(sys.argv[2])
+        child(sys.argv[2], sys.argv[3])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per side (3)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"comma-separated parts to run: {', '.join(PARTS)} (all)")
     args = parser.parse_args()
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if not parts or set(parts) - set(PARTS):
+        parser.error(f"--parts: choose from {', '.join(PARTS)}")
     started = time.perf_counter()
     print(f"machine: {io_bench.machine()}")
-    files = {name: io_bench.build(name, minutes) for name, minutes in
-             [("music_10min.flac", 10), ("music_1min.flac", 1), ("music_60min.flac", 60)]}
-    print(f"\n(a) feature set on 10 min of music: median of {args.repeats} runs each, "
-          "alternating order")
-    ok_a = bench_features(files["music_10min.flac"], args.repeats)
-    print("\n(b) peak RSS of a fresh process metering loudness over 1-second blocks, "
-          "1-min vs 60-min FLAC")
-    ok_b = bench_loudness_memory(files["music_1min.flac"], files["music_60min.flac"])
-    print(f"\n{'all targets met' if ok_a and ok_b else 'TARGET MISSED'} "
+    wanted = [("music_1min.flac", 1), ("music_60min.flac", 60)]
+    if "features" in parts:
+        wanted.insert(0, ("music_10min.flac", 10))
+    files = {name: io_bench.build(name, minutes) for name, minutes in wanted}
+    ok = []
+    if "features" in parts:
+        print(f"\n(a) feature set on 10 min of music: median of {args.repeats} runs each, "
+              "alternating order")
+        ok.append(bench_features(files["music_10min.flac"], args.repeats))
+    if "loudness" in parts:
+        print("\n(b) peak RSS of a fresh process metering loudness over 1-second blocks, "
+              "1-min vs 60-min FLAC")
+        ok.append(bench_stream_memory("loudness", files["music_1min.flac"],
+                                      files["music_60min.flac"]))
+    if "spectral" in parts:
+        print("\n(c) peak RSS of a fresh process metering loudness and spectral statistics "
+              "over 1-second blocks, 1-min vs 60-min FLAC")
+        ok.append(bench_stream_memory("spectral", files["music_1min.flac"],
+                                      files["music_60min.flac"]))
+    print(f"\n{'all targets met' if all(ok) else 'TARGET MISSED'} "
           f"({time.perf_counter() - started:.0f} s)")
-    return 0 if ok_a and ok_b else 1
+    return 0 if all(ok) else 1
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from wavesmith import Audio, AudioValueError, io
-from wavesmith.analysis import analyze, parse_features, plot_report, report
+from wavesmith.analysis import analyze, analyze_file, parse_features, plot_report, report
 
 FS = 48_000
 
@@ -105,3 +105,64 @@ def test_pitch_and_voice_sections_on_real_speech(shared_data: Path, tmp_path: Pa
     assert "times_s" not in result.to_dict()["pitch"]            # contour only with curves
     png = plot_report(speech, tmp_path / "speech.png", result=result)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- analyze_file: whole-file and streamed paths ----------------------------------------------
+def shape(value: object) -> object:
+    """The JSON structure: keys, list lengths and value kinds (None for nulls)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    return None if value is None else type(value).__name__
+
+
+def long_take(tmp_path: Path, seconds: float = 12.0) -> Path:
+    """A stereo take whose level rises late (so the streamed spectral pass runs twice)."""
+    t = np.arange(round(seconds * 44_100)) / 44_100
+    rng = np.random.default_rng(7)
+    x = 0.2 * np.sin(2 * np.pi * 220.0 * t * (1 + 0.02 * t)) + 0.01 * rng.standard_normal(t.size)
+    x *= np.where(t < seconds / 2, 0.05, 1.0)
+    path = tmp_path / "take.flac"
+    io.save(Audio(np.stack([x, 0.5 * x]).astype(np.float32), 44_100), path)
+    return path
+
+
+def test_analyze_file_streams_long_files_with_the_same_report(tmp_path: Path) -> None:
+    path = long_take(tmp_path)
+    whole = analyze_file(path, "loudness,spectral,key")
+    calls: list[tuple[float, float]] = []
+    streamed = analyze_file(path, "loudness,spectral,key", stream_min_s=0.0, block_seconds=0.7,
+                            progress=lambda d, t: calls.append((d, t)))
+    assert not whole.streamed and streamed.streamed
+    a, b = whole.to_dict(curves=True), streamed.to_dict(curves=True)
+    assert (a["streamed"], b["streamed"]) == (False, True)
+    del a["streamed"], b["streamed"]
+    assert shape(a) == shape(b)                      # same JSON shape either way
+    assert b["loudness"]["integrated_lufs"] == pytest.approx(a["loudness"]["integrated_lufs"],
+                                                             abs=1e-6)
+    np.testing.assert_allclose(b["loudness"]["short_term_lufs"], a["loudness"]["short_term_lufs"],
+                               atol=1e-6)
+    for name, value in a["spectral"].items():
+        if isinstance(value, dict):
+            for stat in ("mean", "std"):
+                ref = np.atleast_1d(value[stat])
+                np.testing.assert_allclose(b["spectral"][name][stat], value[stat], rtol=1e-4,
+                                           atol=1e-4 * np.max(np.abs(ref)))
+        else:
+            assert b["spectral"][name] == value
+    assert b["key"]["label"] == a["key"]["label"]   # 22.05 kHz downmix: same key here
+    assert calls[-1] == pytest.approx((12.0, 12.0))
+    assert all(y[0] >= x[0] for x, y in itertools.pairwise(calls))
+
+
+def test_analyze_file_streamed_sections_that_cannot_be_computed(tmp_path: Path) -> None:
+    path = tmp_path / "click.wav"
+    io.save(sine(0.01), path)
+    r = analyze_file(path, "all", stream_min_s=0.0).to_dict()
+    assert r["streamed"] is True
+    assert "shorter than n_fft=2048" in r["spectral"]["skipped"]
+    assert "at least 1 s" in r["rhythm"]["skipped"]
+    assert r["pitch"]["frames"] == 2 and r["pitch"]["method"] == "pyin"
+    with pytest.raises(AudioValueError, match=r"stream_min_s=-1\.0 must be >= 0 s"):
+        analyze_file(path, "loudness", stream_min_s=-1.0)

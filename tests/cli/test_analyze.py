@@ -62,3 +62,29 @@ def test_analyze_pitch_and_voice_json_and_plot(tmp_path: Path) -> None:
     assert 165.0 < p["f0_median_hz"] < 1050.0        # a B-flat trumpet's range, E3 to C6
     assert v["f0_median_hz"] == pytest.approx(p["f0_median_hz"], rel=0.05)
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_analyze_streams_long_files_with_the_same_json(tmp_path: Path) -> None:
+    y, rate = sf.read(TRUMPET, dtype="float32")
+    clip = tmp_path / "trumpet.flac"
+    sf.write(clip, y, rate)
+    runs = [run_cli("analyze", clip, "-f", "loudness,spectral", "--json", *extra)
+            for extra in ([], ["--stream-min-s", "0"])]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    whole, streamed = (json.loads(r.stdout) for r in runs)
+    assert whole.pop("streamed") is False and streamed.pop("streamed") is True
+    assert whole.keys() == streamed.keys() and whole["features"] == streamed["features"]
+    assert streamed["loudness"]["integrated_lufs"] == pytest.approx(
+        whole["loudness"]["integrated_lufs"], abs=1e-6)
+    for name, value in whole["spectral"].items():
+        if isinstance(value, dict):
+            scale = np.max(np.abs(value["mean"]))
+            np.testing.assert_allclose(streamed["spectral"][name]["mean"], value["mean"],
+                                       rtol=1e-4, atol=1e-4 * scale)
+        else:
+            assert streamed["spectral"][name] == value
+    table = run_cli("analyze", clip, "--stream-min-s", "0")
+    assert table.returncode == 0, table.stderr
+    assert "streamed" in table.stdout and "yes (read block by block)" in table.stdout
+    assert "spectral_centroid_hz mean ± std" in table.stdout

@@ -2,7 +2,9 @@
 and plots.
 
 Pure functions on :class:`~wavesmith.Audio` (librosa's spirit: arrays in, arrays out, units
-in names), plus :class:`LoudnessMeter` for block-by-block metering of long files.
+in names), plus :class:`LoudnessMeter`, :class:`SpectralMeter` and :class:`PitchTracker` for
+block-by-block analysis of long files (:func:`analyze_file` uses them for files of 10 minutes
+or more).
 librosa, torch/torchcrepe, parselmouth and matplotlib are imported only by the functions that
 use them. Accuracy harness: ``python -m wavesmith.analysis.evaluate`` (pitch, key).
 """
@@ -23,7 +25,15 @@ from wavesmith.analysis.loudness import (
 )
 from wavesmith.analysis.pitch import PitchResult, crepe, estimate_pitch, pyin
 from wavesmith.analysis.plot import plot_report
-from wavesmith.analysis.report import FEATURES, AnalysisResult, analyze, parse_features, report
+from wavesmith.analysis.report import (
+    FEATURES,
+    AnalysisResult,
+    analyze,
+    analyze_file,
+    load_downmix,
+    parse_features,
+    report,
+)
 from wavesmith.analysis.rhythm import RhythmResult, onsets, rhythm
 from wavesmith.analysis.spectral import (
     chroma,
@@ -43,6 +53,7 @@ from wavesmith.analysis.spectral import (
     stft,
     zero_crossing_rate,
 )
+from wavesmith.analysis.streaming import PitchTracker, SpectralMaxima, SpectralMeter
 from wavesmith.analysis.voice import VoiceReport, voice_report
 
 __all__ = [
@@ -52,9 +63,13 @@ __all__ = [
     "LoudnessMeter",
     "LoudnessResult",
     "PitchResult",
+    "PitchTracker",
     "RhythmResult",
+    "SpectralMaxima",
+    "SpectralMeter",
     "VoiceReport",
     "analyze",
+    "analyze_file",
     "channel_weights",
     "chroma",
     "crepe",
@@ -66,6 +81,7 @@ __all__ = [
     "istft",
     "k_weighting",
     "key_correlations",
+    "load_downmix",
     "log_mel",
     "loudness",
     "loudness_range",

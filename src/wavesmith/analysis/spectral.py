@@ -13,8 +13,9 @@ Channels: :func:`stft`, :func:`istft` and :func:`mel_spectrogram`/:func:`log_mel
 channel count and put channels first; every other feature needs mono and raises
 :class:`~wavesmith.errors.AudioValueError` otherwise (call ``audio.to_mono()`` first).
 
-Centred framing pads the signal at both ends, so these features cannot be computed block
-by block with the same result; they take whole signals only.
+Centred framing pads the signal at both ends, so these functions take whole signals only;
+for long files, :class:`~wavesmith.analysis.streaming.SpectralMeter` computes the statistics
+of :func:`spectral_summary` block by block with the same result.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ DEFAULT_HOP_FRAMES = 512    # frames between successive analysis frames (11.6 ms
 DEFAULT_N_MELS = 128        # mel bands
 DEFAULT_N_MFCC = 20         # cepstral coefficients
 TOP_DB = 80.0               # dB; log-mel floor below the maximum
+SUMMARY_N_MFCC = 13         # cepstral coefficients in spectral_summary
+CONTRAST_BANDS = 6          # octave bands of spectral contrast (librosa's default)
+CONTRAST_FMIN_HZ = 200.0    # Hz; lower edge of the first contrast octave (librosa's default)
 
 
 def _librosa() -> Any:
@@ -275,8 +279,8 @@ def spectral_flatness(audio: Audio, *, n_fft: int = DEFAULT_N_FFT,
 
 
 def spectral_contrast(audio: Audio, *, n_fft: int = DEFAULT_N_FFT,
-                      hop_frames: int = DEFAULT_HOP_FRAMES, n_bands: int = 6,
-                      fmin_hz: float = 200.0) -> np.ndarray:
+                      hop_frames: int = DEFAULT_HOP_FRAMES, n_bands: int = CONTRAST_BANDS,
+                      fmin_hz: float = CONTRAST_FMIN_HZ) -> np.ndarray:
     """Return the peak-to-valley level difference in dB of ``n_bands`` octave bands above
     ``fmin_hz`` plus one band below it, shape ``(n_bands + 1, n_frames)``.
 
@@ -324,8 +328,17 @@ def _stats(values: np.ndarray) -> dict[str, Any]:
     return {"mean": [float(v) for v in mean], "std": [float(v) for v in std]}
 
 
+def _summary_bands(sample_rate: int) -> int:
+    """Octave bands of :func:`spectral_summary`'s contrast: at most 6 above
+    :data:`CONTRAST_FMIN_HZ`, fewer when they would reach Nyquist."""
+    n_bands = CONTRAST_BANDS
+    while n_bands > 1 and CONTRAST_FMIN_HZ * 2.0**n_bands >= sample_rate / 2:
+        n_bands -= 1
+    return n_bands
+
+
 def spectral_summary(audio: Audio, *, n_fft: int = DEFAULT_N_FFT,
-                     hop_frames: int = DEFAULT_HOP_FRAMES, n_mfcc: int = 13
+                     hop_frames: int = DEFAULT_HOP_FRAMES, n_mfcc: int = SUMMARY_N_MFCC
                      ) -> dict[str, Any]:
     """Return the mean and standard deviation over frames of every spectral feature.
 
@@ -338,9 +351,7 @@ def spectral_summary(audio: Audio, *, n_fft: int = DEFAULT_N_FFT,
     """
     _mono(audio, "spectral_summary", n_fft=n_fft, hop_frames=hop_frames)
     sr = audio.sample_rate
-    n_bands = 6
-    while n_bands > 1 and 200.0 * 2.0**n_bands >= sr / 2:  # fit the octave bands under Nyquist
-        n_bands -= 1
+    n_bands = _summary_bands(sr)
     coeffs = mfcc(audio, n_mfcc=n_mfcc, n_fft=n_fft, hop_frames=hop_frames)
     with np.errstate(divide="ignore"):
         rms_db = 20.0 * np.log10(rms(audio, frame_frames=n_fft, hop_frames=hop_frames))

@@ -1,4 +1,4 @@
-"""``wavesmith analyze FILE``: parse, call :func:`wavesmith.analysis.analyze`, format."""
+"""``wavesmith analyze FILE``: parse, call :func:`wavesmith.analysis.analyze_file`, format."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def _table(data: dict[str, Any]) -> Table:
     table.add_row("duration (s)", _fmt(data["duration_s"]))
     table.add_row("sample rate (Hz)", str(data["sample_rate_hz"]))
     table.add_row("channels", str(data["channels"]))
+    if data.get("streamed"):
+        table.add_row("streamed", "yes (read block by block)")
     for section in analysis.FEATURES:
         values = data.get(section)
         if values is None:
@@ -72,6 +74,10 @@ def analyze(
     curves: Annotated[bool, typer.Option(
         "--curves", help="Include the loudness curves and the pitch contour in --json.")]
     = False,
+    stream_min_s: Annotated[float | None, typer.Option(
+        "--stream-min-s", metavar="SECONDS", show_default=False,
+        help="Stream files at least this long instead of loading them (default 600; 0 "
+             "streams every file).")] = None,
 ) -> None:
     """Loudness (LUFS, LRA, true peak), spectral features, tempo, key, pitch and voice
     quality of FILE.
@@ -79,17 +85,22 @@ def analyze(
     Multi-channel files: loudness uses every channel; the other sections use the channel
     mean (reported as mono_downmix). Undefined values (silence) print as — / JSON null.
 
+    Files of 10 minutes or more are streamed (reported as streamed): loudness, spectral and
+    pitch are measured block by block with the whole-file results; rhythm, key, voice and
+    --plot use a mono 22.05 kHz load of the file.
+
     Example: wavesmith analyze examples/jfk.flac --pitch pyin --voice --plot jfk.png
     """
     from wavesmith import analysis, io  # here, not at import: keeps `wavesmith --help` fast
 
     state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
     wanted = analysis.parse_features(features, pitch=pitch, voice=voice)
-    audio = io.load(file)
+    options = {} if stream_min_s is None else {"stream_min_s": stream_min_s}
     with progress_bar(f"analysing {file.name}", enabled=not state.quiet) as progress:
-        result = analysis.analyze(audio, wanted, pitch=pitch, pitch_model=pitch_model,
-                                  progress=progress)
+        result = analysis.analyze_file(file, wanted, pitch=pitch, pitch_model=pitch_model,
+                                       progress=progress, **options)
     if plot is not None:
+        audio = analysis.load_downmix(file) if result.streamed else io.load(file)
         analysis.plot_report(audio, plot, result=result)
     data = result.to_dict(curves=curves)
     if as_json or state.json:
