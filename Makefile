@@ -7,14 +7,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages: ffmpeg reads/writes M4A/AAC and other containers libsndfile does not;
 # chromium + chromium-driver run the web page's tests in a real headless browser;
-# libfluidsynth3 (with the small timgm6mb-soundfont) renders MIDI to audio.
-APT_PACKAGES := ffmpeg chromium chromium-driver libfluidsynth3 timgm6mb-soundfont
+# libfluidsynth3 (with the small timgm6mb-soundfont) renders MIDI to audio;
+# sox is only the peer of bench/bench_edit.py's (d) (the library never calls it).
+APT_PACKAGES := ffmpeg chromium chromium-driver libfluidsynth3 timgm6mb-soundfont sox
 # pip on these machines prints a warning per package about missing local index folders.
 # The braces keep pip's own exit status in the pipeline (pipefail) while grep filters.
 PIP_QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 DEMO_OUT := results/demo
 
-.PHONY: install system-deps demo test test-fast lint bench serve clean train-digits eval-edit
+.PHONY: install system-deps demo test test-fast lint bench serve clean train-digits train-ctc train-music eval-edit eval-analysis
 
 install: system-deps $(STAMP)
 
@@ -60,6 +61,10 @@ demo: install
 	$(BIN)/wavesmith asr recognize examples/7_theo_3.wav examples/3_george_10.wav examples/0_jackson_5.wav
 	$(BIN)/wavesmith music generate --model markov --bars 16 --seed 1 -o $(DEMO_OUT)/tune.mid --audio $(DEMO_OUT)/tune.wav --plot $(DEMO_OUT)/tune.png
 	$(BIN)/wavesmith music continue $(DEMO_OUT)/tune.mid -o $(DEMO_OUT)/tune_continued.mid --bars 8
+	$(BIN)/wavesmith music generate --model transformer --bars 16 --seed 1 -o $(DEMO_OUT)/tune_transformer.mid
+	$(BIN)/wavesmith music continue $(DEMO_OUT)/tune.mid -o $(DEMO_OUT)/tune_continued_transformer.mid --model transformer --bars 8
+	$(BIN)/wavesmith music harmonize $(DEMO_OUT)/tune_continued_transformer.mid -o $(DEMO_OUT)/tune_harmonized.mid --audio $(DEMO_OUT)/tune_harmonized.wav
+	$(BIN)/wavesmith music transfer $(DEMO_OUT)/tune.mid -o $(DEMO_OUT)/tune_minor.mid --attribute minor --amount 1.5 --audio $(DEMO_OUT)/tune_minor.wav
 	$(BIN)/wavesmith music transcribe examples/trumpet.ogg -o $(DEMO_OUT)/trumpet.mid
 	@echo "demo results in $(DEMO_OUT)/:"; ls -l $(DEMO_OUT)
 
@@ -83,6 +88,20 @@ train-digits: install
 	$(BIN)/wavesmith train run configs/digits_cnn.yaml --out runs/digits_cnn
 	$(BIN)/wavesmith train export runs/digits_cnn/best.pt -o runs/digits_cnn/onnx --ship digits_cnn --noise ../shared/data/noise
 
+# Reproduce the shipped CTC connected-digit model (weights/digits_ctc*): a 25-minute CPU-time
+# budget on one thread (more wall time on a busy machine).
+train-ctc: install
+	$(BIN)/wavesmith train run configs/digits_ctc.yaml --out runs/digits_ctc
+	$(BIN)/wavesmith train export runs/digits_ctc/best.pt -o runs/digits_ctc/onnx --ship digits_ctc --noise ../shared/data/noise
+
+# Reproduce the shipped music models (src/wavesmith/music/data/): transformer, VAE (+ its
+# style-transfer vectors) and the chord HMM; budgets are CPU minutes of one thread each.
+train-music: install
+	$(BIN)/python scripts/train_music.py transformer --minutes 25 --ship
+	$(BIN)/python scripts/train_music.py vae --minutes 30 --ship
+	$(BIN)/python scripts/train_music.py attributes --ship
+	$(BIN)/python scripts/train_music.py harmony --ship
+
 serve: install
 	$(BIN)/wavesmith serve --host 127.0.0.1 --port 8000
 
@@ -93,3 +112,8 @@ clean:
 eval-edit: install
 	$(BIN)/python -m wavesmith.edit.evaluate vad
 	$(BIN)/python -m wavesmith.edit.evaluate denoise
+
+# Pitch and key accuracy on real MIDI rendered to audio (tables in README "Acoustic analysis").
+eval-analysis: install
+	$(BIN)/python -m wavesmith.analysis.evaluate pitch --n 20
+	$(BIN)/python -m wavesmith.analysis.evaluate key --n 100
