@@ -79,6 +79,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_edit.py
 	$(BIN)/python bench/bench_asr.py
 
