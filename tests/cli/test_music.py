@@ -38,7 +38,9 @@ def test_generate_midi_audio_plot(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--model", "vae"], "model 'vae' is not trained yet; available models: markov"),
+    (["--model", "gan", "--meter", "6/8"], "the GAN generates 4/4 only"),
+    (["--model", "vae", "--bars", "3"], "bars=3 must be an even integer"),
+    (["--model", "markov", "--top-k", "5"], "top_k is supported by the transformer only"),
     (["--model", "lstm"], "unknown model 'lstm'"),
     (["--bars", "0"], "bars=0 must be"),
     (["--meter", "5/7"], "time signature 5/7 is not supported"),
@@ -101,3 +103,51 @@ def test_eval_quick(nottingham: Path) -> None:
     assert rows[("markov", 1, True)] < rows[("uniform-random", 0, False)]
     d = rep["distances"]
     assert d["markov-3"]["mean"] < d["uniform-random"]["mean"]
+
+
+def test_generate_transformer_seeded(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.mid", tmp_path / "b.mid"
+    for out in (a, b):
+        r = run_cli("music", "generate", "--model", "transformer", "--bars", "4", "--seed", "3",
+                    "--temperature", "0.9", "--top-k", "20", "-o", out, "--json")
+        assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["model"] == "transformer" and rep["top_k"] == 20 and rep["bars"] == 4
+    assert a.read_bytes() == b.read_bytes()                # same seed, same MIDI
+
+
+@pytest.mark.integration
+def test_continue_transformer(nottingham: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cont.mid"
+    r = run_cli("music", "continue", nottingham / "jigs10.mid", "-o", out, "--model",
+                "transformer", "--bars", "2", "--seed", "4", "--json")
+    assert r.returncode == 0, r.stderr
+    from wavesmith.music.midi import read_melody
+
+    src, res = read_melody(nottingham / "jigs10.mid"), read_melody(out)
+    assert res.notes()[: len(src.notes()) - 1] == src.notes()[:-1]
+    assert res.bars == pytest.approx(-(-src.steps // src.steps_per_bar) + 2)
+
+
+@pytest.mark.integration
+def test_interpolate_and_harmonize(nottingham: Path, tmp_path: Path) -> None:
+    a, b = nottingham / "reelsa-c10.mid", nottingham / "hpps10.mid"
+    out = tmp_path / "morph.mid"
+    r = run_cli("music", "interpolate", a, b, "-o", out, "--steps", "3", "--json")
+    assert r.returncode == 0, r.stderr
+    from wavesmith.music.midi import read_melody
+
+    assert json.loads(r.stdout)["bars"] == 6 and read_melody(out).steps <= 96
+    t = tmp_path / "minor.mid"
+    r = run_cli("music", "transfer", a, "-o", t, "--attribute", "minor", "--amount", "1.5",
+                "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["notes"] > 10 and read_melody(t).steps_per_bar == 16
+    r = run_cli("music", "transfer", a, "-o", tmp_path / "x.mid", "--attribute", "jazzy")
+    assert r.returncode == 2 and "unknown attribute 'jazzy'" in r.stderr
+    assert r.stderr.count("\n") == 1 and not (tmp_path / "x.mid").exists()
+    h = tmp_path / "chords.mid"
+    r = run_cli("music", "harmonize", nottingham / "jigs10.mid", "-o", h, "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["bars"] == len(rep["chords"]) > 8 and rep["key"].endswith(("major", "minor"))

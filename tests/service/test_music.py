@@ -23,7 +23,7 @@ def test_generate_midi_and_wav(server: str) -> None:
 
 
 @pytest.mark.parametrize(("data", "status", "message"), [
-    ({"model": "gan"}, 503, "not trained yet"),
+    ({"model": "gan", "top_k": "5"}, 422, "top_k is not supported by the GAN"),
     ({"model": "nope"}, 422, "unknown model"),
     ({"bars": "0"}, 422, "bars=0"),
     ({"temperature": "-1"}, 422, "temperature="),
@@ -50,3 +50,47 @@ def test_transcribe_bad_upload(server: str) -> None:
     r = httpx.post(f"{server}/v1/music/transcribe",
                    files={"file": ("x.wav", b"garbage" * 10, "audio/wav")}, timeout=60)
     assert r.status_code in (415, 422) and "x.wav" in r.json()["error"]["message"]
+
+
+def _midi_notes(content: bytes) -> list:
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(stdio.BytesIO(content))
+    return [i.notes for i in pm.instruments]
+
+
+def test_generate_transformer_seeded(server: str) -> None:
+    form = {"model": "transformer", "bars": "2", "seed": "9", "top_k": "10"}
+    a = httpx.post(f"{server}/v1/music/generate", data=form, timeout=60)
+    b = httpx.post(f"{server}/v1/music/generate", data=form, timeout=60)
+    assert a.status_code == 200 and a.content[:4] == b"MThd" and a.content == b.content
+    bad = httpx.post(f"{server}/v1/music/generate", data={**form, "model": "markov"},
+                     timeout=60)
+    assert bad.status_code == 422 and "top_k" in bad.json()["error"]["message"]
+
+
+@pytest.mark.integration
+def test_continue_interpolate_harmonize(server: str, shared_data: Path) -> None:
+    d = shared_data / "music" / "midi" / "nottingham"
+    reel, hornpipe = (d / "reelsa-c10.mid").read_bytes(), (d / "hpps10.mid").read_bytes()
+    r = httpx.post(f"{server}/v1/music/continue", files={"file": ("reel.mid", reel)},
+                   data={"model": "transformer", "bars": "2"}, timeout=60)
+    assert r.status_code == 200 and len(_midi_notes(r.content)[0]) > 10
+    # the same file name twice must not clash
+    r = httpx.post(f"{server}/v1/music/interpolate", data={"steps": "3"},
+                   files={"a": ("x.mid", reel), "b": ("x.mid", hornpipe)}, timeout=60)
+    assert r.status_code == 200 and len(_midi_notes(r.content)) == 1
+    r = httpx.post(f"{server}/v1/music/harmonize", files={"file": ("reel.mid", reel)},
+                   timeout=60)
+    tracks = _midi_notes(r.content)
+    assert r.status_code == 200 and len(tracks) == 2 and len(tracks[1]) >= 3
+    r = httpx.post(f"{server}/v1/music/transfer", files={"file": ("reel.mid", reel)},
+                   data={"attribute": "minor", "amount": "1.5"}, timeout=60)
+    assert r.status_code == 200 and len(_midi_notes(r.content)[0]) > 10
+    r = httpx.post(f"{server}/v1/music/transfer", files={"file": ("reel.mid", reel)},
+                   data={"attribute": "jazzy"}, timeout=60)
+    assert r.status_code == 422 and "unknown attribute 'jazzy'" in r.json()["error"]["message"]
+    jig = (d / "jigs10.mid").read_bytes()
+    r = httpx.post(f"{server}/v1/music/interpolate",
+                   files={"a": ("a.mid", reel), "b": ("jig.mid", jig)}, timeout=60)
+    assert r.status_code == 422 and "6/8" in r.json()["error"]["message"]

@@ -1,4 +1,5 @@
-"""``wavesmith music``: generate, continue, render, transcribe, eval, train-markov."""
+"""``wavesmith music``: generate, continue, interpolate, transfer, harmonize, render,
+transcribe, eval, train-markov."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True)
 
-ModelOpt = Annotated[str, typer.Option("--model", "-m", help="markov (trained); vae, gan, "
-                                       "transformer are not trained yet.")]
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="markov, transformer, vae or "
+                                       "gan (vae and gan: 4/4 only).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same music).")]
 TempOpt = Annotated[float, typer.Option("--temperature", "-t", help="Sampling temperature "
                                         "(<1 safer, >1 wilder).")]
+TopKOpt = Annotated[int | None, typer.Option("--top-k", help="Transformer only: sample among "
+                                             "the K most likely tokens per step.")]
 AudioOpt = Annotated[Path | None, typer.Option("--audio", help="Also render to this audio "
                                                "file (FluidSynth, General MIDI piano).")]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Also draw a piano-roll PNG.")]
@@ -47,6 +50,7 @@ def generate(
     bars: Annotated[int, typer.Option("--bars", help="Length in bars.")] = 16,
     seed: SeedOpt = 1,
     temperature: TempOpt = 1.0,
+    top_k: TopKOpt = None,
     meter: Annotated[str, typer.Option("--meter", help="Time signature: 4/4, 3/4, 6/8, "
                                        "2/4, 9/8 ...")] = "4/4",
     tempo: Annotated[float, typer.Option("--tempo", help="Quarter notes per minute.")] = 120.0,
@@ -66,7 +70,7 @@ def generate(
     if not (num.isdigit() and den.isdigit()):
         raise AudioValueError(f"--meter {meter!r} must look like 4/4 or 6/8")
     report = generate_file(output, model=model, bars=bars, seed=seed, temperature=temperature,
-                           steps_per_bar=steps_per_bar_for(int(num), int(den)),
+                           top_k=top_k, steps_per_bar=steps_per_bar_for(int(num), int(den)),
                            tempo_bpm=tempo, audio=audio, plot=plot)
     _report(ctx, report, as_json)
 
@@ -81,19 +85,98 @@ def continue_(
     bars: Annotated[int, typer.Option("--bars", help="Bars to add.")] = 8,
     seed: SeedOpt = 1,
     temperature: TempOpt = 1.0,
+    top_k: TopKOpt = None,
     audio: AudioOpt = None,
     plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Continue a melody: SOURCE's melody, then BARS new bars, written to OUTPUT.
 
-    Example: wavesmith music continue tune.mid -o longer.mid --bars 8
+    Example: wavesmith music continue tune.mid -o longer.mid --model transformer --bars 8
     """
     from wavesmith.music.generate import continue_file
 
     report = continue_file(source, output, model=model, bars=bars, seed=seed,
-                           temperature=temperature, audio=audio, plot=plot)
+                           temperature=temperature, top_k=top_k, audio=audio, plot=plot)
     _report(ctx, report, as_json)
+
+
+@app.command()
+def interpolate(
+    ctx: typer.Context,
+    source_a: Annotated[Path, typer.Argument(help="MIDI file A (its first 2 bars, 4/4 or "
+                                             "2/4).", show_default=False)],
+    source_b: Annotated[Path, typer.Argument(help="MIDI file B.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
+    steps: Annotated[int, typer.Option("--steps", help="2-bar melodies from A to B, ends "
+                                       "included (2..64).")] = 5,
+    audio: AudioOpt = None,
+    plot: PlotOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Morph melody A into melody B in the VAE's latent space (spherical interpolation);
+    the STEPS 2-bar melodies are written one after the other.
+
+    Example: wavesmith music interpolate a.mid b.mid -o morph.mid --steps 5
+    """
+    from wavesmith.music.generate import interpolate_file
+
+    report = interpolate_file(source_a, source_b, output, steps=steps, audio=audio, plot=plot)
+    _report(ctx, report, as_json)
+
+
+@app.command()
+def transfer(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="MIDI file whose melody (top line; 4/4, 2/4 "
+                                           "or 2/2) to transform.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
+    attribute: Annotated[str, typer.Option("--attribute", "-a", help="minor, major, dense "
+                                           "(more notes) or sparse (fewer notes).")],
+    amount: Annotated[float, typer.Option("--amount", help="Multiple of the attribute "
+                                          "vector, -4..4 (0: plain VAE reconstruction).")
+                      ] = 1.0,
+    audio: AudioOpt = None,
+    plot: PlotOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Style transfer: add an attribute vector (mean latent code of real segments with the
+    attribute minus those with its opposite) to every 2-bar segment of the melody in the
+    VAE's latent space, and decode. Minor/major keep the tune's tonic (G major -> G minor).
+
+    Example: wavesmith music transfer tune.mid -o tune-minor.mid --attribute minor --amount 1.5
+    """
+    from wavesmith.music.generate import transfer_file
+
+    report = transfer_file(source, output, attribute=attribute, amount=amount, audio=audio,
+                           plot=plot)
+    _report(ctx, report, as_json)
+
+
+@app.command()
+def harmonize(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="MIDI file whose melody (top line of the "
+                                           "highest track) to harmonize.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write (melody "
+                                         "+ a chord track).")],
+    audio: AudioOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Choose one chord per bar for a melody (chord HMM trained on Nottingham) and write
+    the melody with a block-chord track.
+
+    Example: wavesmith music harmonize tune.mid -o tune_chords.mid
+    """
+    from wavesmith.music.harmonize import harmonize_file
+
+    result = harmonize_file(source, output, audio=audio)
+    if _json(ctx, as_json):
+        print_json(result)
+        return
+    out.print(f"wrote {result.midi}{', ' + result.audio if result.audio else ''} "
+              f"(key {result.key}, {result.bars} bars): {' | '.join(result.chords)}",
+              markup=False)
 
 
 @app.command()
@@ -166,17 +249,27 @@ def eval_(
     seed: SeedOpt = 0,
     limit: Annotated[int | None, typer.Option("--limit", help="Pieces per split (quick "
                                               "runs).")] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="markov (the n-gram study) or "
+                                       "transformer (shipped transformer vs shipped Markov "
+                                       "table, same tokens).")] = "markov",
     as_json: JsonOpt = False,
 ) -> None:
-    """Evaluate the Markov baseline on held-out Nottingham tunes (about 1 minute).
+    """Evaluate on held-out Nottingham tunes: the Markov baseline (about 1 minute) or the
+    shipped transformer against it (about 3 minutes).
 
-    Held-out NLL/perplexity per 16th-note token for each order, and metric distances of
-    baseline samples, uniform-random samples and real valid tunes to the real test tunes.
+    Held-out NLL/perplexity per 16th-note token, and metric distances of generated samples
+    (and, for markov, uniform-random samples) and real valid tunes to the real test tunes.
     """
     from rich.table import Table
 
     from wavesmith.errors import AudioValueError
     from wavesmith.music.evaluate import evaluate_baseline
+
+    if model == "transformer":
+        _eval_transformer(ctx, data, bars, seed, limit, as_json)
+        return
+    if model != "markov":
+        raise AudioValueError(f"--model {model!r}: eval knows markov and transformer")
 
     try:
         order_list = tuple(int(x) for x in orders.split(","))
@@ -204,6 +297,37 @@ def eval_(
         t.add_column(n)
     for m in next(iter(report.distances.values())):
         t.add_row(m, *(f"{report.distances[n][m]:.3f}" for n in names))
+    out.print(t)
+
+
+def _eval_transformer(ctx: typer.Context, data: Path | None, bars: int, seed: int,
+                      limit: int | None, as_json: bool) -> None:
+    from rich.table import Table
+
+    from wavesmith.music.dataset import load_split
+    from wavesmith.music.evaluate import evaluate_generator
+    from wavesmith.music.transformer import load_transformer
+
+    report = evaluate_generator(load_transformer(), load_split(data, limit=limit),
+                                name="transformer", bars=bars, seed=seed)
+    if _json(ctx, as_json):
+        print_json(report)
+        return
+    t = Table(title=f"held-out NLL per 16th-note token ({report['test_tokens']} tokens)",
+              box=None)
+    for c in ("model", "NLL (nats/token)", "perplexity"):
+        t.add_column(c)
+    for name, nll in report["nll_per_token"].items():
+        t.add_row(name, f"{nll:.4f}", f"{report['perplexity'][name]:.3f}")
+    out.print(t)
+    names = list(report["distances"])
+    t = Table(title=f"metric distance to {report['distance_pieces']} real test tunes "
+              f"({report['distance_bars']} bars; Wasserstein / real std)", box=None)
+    t.add_column("metric")
+    for n in names:
+        t.add_column(n)
+    for m in report["distances"][names[0]]:
+        t.add_row(m, *(f"{report['distances'][n][m]:.3f}" for n in names))
     out.print(t)
 
 

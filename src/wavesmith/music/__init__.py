@@ -1,5 +1,9 @@
-"""Symbolic music: MIDI parsing and melody grids, metrics, the Markov baseline, rendering
-and audio-to-MIDI. Heavy libraries (pretty_midi, fluidsynth, onnxruntime) load on first use.
+"""Symbolic music: MIDI parsing and melody grids, metrics, the Markov baseline, the Music
+Transformer (:mod:`wavesmith.music.transformer`), the melody VAE (:mod:`wavesmith.music.vae`)
+with style transfer by attribute vectors (:mod:`wavesmith.music.transfer`), the bar GAN
+(:mod:`wavesmith.music.gan`), chord harmonization, rendering and audio-to-MIDI. Heavy
+libraries (torch, pretty_midi, fluidsynth, onnxruntime) load on first use: import the model
+modules directly.
 """
 
 from wavesmith.music.baseline import (
@@ -9,6 +13,7 @@ from wavesmith.music.baseline import (
     sample_melody,
     sample_random,
 )
+from wavesmith.music.harmonize import harmonize, load_harmony
 from wavesmith.music.metrics import metric_distance, piece_metrics
 from wavesmith.music.midi import (
     Melody,
@@ -25,6 +30,8 @@ __all__ = [
     "MarkovMelodyModel",
     "Melody",
     "continue_melody",
+    "harmonize",
+    "load_harmony",
     "load_midi",
     "load_model",
     "melody_to_events",

@@ -1,8 +1,11 @@
 """Generation front door shared by the CLI and the service: model names, MIDI/audio output.
 
-Only the Markov baseline is trained in this slice; ``vae``, ``gan`` and ``transformer`` are
-known names that raise :class:`~wavesmith.errors.ModelNotFoundError` until their checkpoints
-ship (never a stand-in result).
+Trained models: ``markov`` (the n-gram baseline), ``transformer``
+(:mod:`wavesmith.music.transformer`), ``vae`` (:mod:`wavesmith.music.vae`; generation
+and interpolation of 2-bar 4/4 segments, no continuation) and ``gan``
+(:mod:`wavesmith.music.gan`; 4-bar 4/4 phrases, generation only). A name in
+:data:`PLANNED_MODELS` raises :class:`~wavesmith.errors.ModelNotFoundError` until its
+checkpoint ships (never a stand-in result).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from wavesmith.errors import AudioValueError, ModelNotFoundError
 from wavesmith.music.baseline import continue_melody, load_model, sample_melody
@@ -21,10 +26,14 @@ __all__ = [
     "GenerationReport",
     "continue_file",
     "generate_file",
+    "interpolate_file",
+    "sample",
+    "transfer_file",
 ]
 
-AVAILABLE_MODELS = ("markov",)
-PLANNED_MODELS = ("vae", "gan", "transformer")
+AVAILABLE_MODELS = ("markov", "transformer", "vae", "gan")
+PLANNED_MODELS: tuple[str, ...] = ()
+CONTINUE_MODELS = ("markov", "transformer")   # the VAE models fixed 2-bar segments only
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class GenerationReport:
     duration_s: float
     seed: int | None
     temperature: float
+    top_k: int | None = None
 
 
 def _check_model(model: str) -> None:
@@ -53,7 +63,7 @@ def _check_model(model: str) -> None:
 
 def _write(melody: Melody, model: str, midi_path: Path, audio_path: Path | None,
            plot_path: Path | None, seed: int | None, temperature: float,
-           program: int) -> GenerationReport:
+           program: int, top_k: int | None = None) -> GenerationReport:
     for p in (midi_path, audio_path, plot_path):
         if p is not None and not p.parent.is_dir():
             raise AudioValueError(f"{p}: folder {p.parent} does not exist")
@@ -77,33 +87,132 @@ def _write(melody: Melody, model: str, midi_path: Path, audio_path: Path | None,
     return GenerationReport(model, str(midi_path), None if audio_path is None else
                             str(audio_path), None if plot_path is None else str(plot_path),
                             melody.bars, len(melody.notes()), float(pm.get_end_time()),
-                            seed, temperature)
+                            seed, temperature, top_k)
+
+
+def _no_top_k(model: str, top_k: int | None) -> None:
+    if top_k is not None:
+        raise AudioValueError(f"top_k is supported by the transformer only, not {model!r}")
+
+
+def sample(model: str = "markov", *, bars: int = 16, seed: int | None = 1,
+           temperature: float = 1.0, top_k: int | None = None, steps_per_bar: int = 16,
+           tempo_bpm: float = 120.0) -> Melody:
+    """Sample a melody from the shipped ``model`` (see :data:`AVAILABLE_MODELS`)."""
+    _check_model(model)
+    if model == "transformer":
+        from wavesmith.music.transformer import load_transformer
+
+        return load_transformer().sample(bars=bars, seed=seed, temperature=temperature,
+                                         top_k=top_k, steps_per_bar=steps_per_bar,
+                                         tempo_bpm=tempo_bpm, name=model)
+    if model == "vae":
+        from wavesmith.music.vae import load_vae
+
+        return load_vae().sample(bars=bars, seed=seed, temperature=temperature, top_k=top_k,
+                                 steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm, name=model)
+    if model == "gan":
+        from wavesmith.music.gan import load_gan
+
+        return load_gan().sample(bars=bars, seed=seed, temperature=temperature, top_k=top_k,
+                                 steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm, name=model)
+    _no_top_k(model, top_k)
+    return sample_melody(load_model(), bars=bars, seed=seed, temperature=temperature,
+                         steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm, name=model)
 
 
 def generate_file(output: str | os.PathLike[str], *, model: str = "markov", bars: int = 16,
-                  seed: int | None = 1, temperature: float = 1.0, steps_per_bar: int = 16,
-                  tempo_bpm: float = 120.0, audio: str | os.PathLike[str] | None = None,
+                  seed: int | None = 1, temperature: float = 1.0, top_k: int | None = None,
+                  steps_per_bar: int = 16, tempo_bpm: float = 120.0,
+                  audio: str | os.PathLike[str] | None = None,
                   plot: str | os.PathLike[str] | None = None, program: int = 0
                   ) -> GenerationReport:
-    """Sample a melody with ``model`` and write MIDI (and optionally audio and a PNG)."""
-    _check_model(model)
-    mel = sample_melody(load_model(), bars=bars, seed=seed, temperature=temperature,
-                        steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm, name=model)
+    """Sample a melody with ``model`` and write MIDI (and optionally audio and a PNG).
+
+    ``top_k`` (transformer only) restricts each step to the ``top_k`` most likely tokens.
+    """
+    mel = sample(model, bars=bars, seed=seed, temperature=temperature, top_k=top_k,
+                 steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm)
     return _write(mel, model, Path(output), None if audio is None else Path(audio),
-                  None if plot is None else Path(plot), seed, temperature, program)
+                  None if plot is None else Path(plot), seed, temperature, program, top_k)
 
 
 def continue_file(source: str | os.PathLike[str], output: str | os.PathLike[str], *,
                   model: str = "markov", bars: int = 8, seed: int | None = 1,
-                  temperature: float = 1.0, audio: str | os.PathLike[str] | None = None,
+                  temperature: float = 1.0, top_k: int | None = None,
+                  audio: str | os.PathLike[str] | None = None,
                   plot: str | os.PathLike[str] | None = None, program: int = 0
                   ) -> GenerationReport:
     """Continue the melody (top line) of ``source`` by ``bars`` bars and write it."""
     _check_model(model)
+    if model not in CONTINUE_MODELS:
+        raise AudioValueError(f"model {model!r} cannot continue a melody; use one of: "
+                              + ", ".join(CONTINUE_MODELS))
     src = Path(source)
     if Path(output).resolve() == src.resolve():
         raise AudioValueError(f"{output}: output would overwrite the input")
     prime = read_melody(src)
-    mel = continue_melody(load_model(), prime, bars=bars, seed=seed, temperature=temperature)
+    if model == "transformer":
+        from wavesmith.music.transformer import load_transformer
+
+        mel = load_transformer().continue_melody(prime, bars=bars, seed=seed,
+                                                 temperature=temperature, top_k=top_k)
+    else:
+        _no_top_k(model, top_k)
+        mel = continue_melody(load_model(), prime, bars=bars, seed=seed,
+                              temperature=temperature)
     return _write(mel, model, Path(output), None if audio is None else Path(audio),
-                  None if plot is None else Path(plot), seed, temperature, program)
+                  None if plot is None else Path(plot), seed, temperature, program, top_k)
+
+
+def interpolate_file(source_a: str | os.PathLike[str], source_b: str | os.PathLike[str],
+                     output: str | os.PathLike[str], *, steps: int = 5,
+                     audio: str | os.PathLike[str] | None = None,
+                     plot: str | os.PathLike[str] | None = None, program: int = 0
+                     ) -> GenerationReport:
+    """Interpolate in the VAE's latent space from the first 2 bars of ``source_a``'s
+    melody to those of ``source_b`` and write the ``steps`` 2-bar melodies one after the
+    other (``2 * steps`` bars; the first is A's reconstruction, the last B's).
+
+    Raises
+    ------
+    AudioValueError
+        Same path in and out, a melody not in 4/4 or 2/4, no notes in the first 2 bars.
+    """
+    from wavesmith.music.vae import load_vae
+
+    for src in (source_a, source_b):
+        if Path(output).resolve() == Path(src).resolve():
+            raise AudioValueError(f"{output}: output would overwrite the input")
+    a, b = read_melody(source_a), read_melody(source_b)
+    parts = load_vae().interpolate(a, b, steps)
+    mel = Melody(np.concatenate([p.tokens for p in parts]), a.steps_per_bar, a.tempo_bpm,
+                 "vae-interpolation", a.time_signature)
+    return _write(mel, "vae", Path(output), None if audio is None else Path(audio),
+                  None if plot is None else Path(plot), None, 0.0, program)
+
+
+def transfer_file(source: str | os.PathLike[str], output: str | os.PathLike[str], *,
+                  attribute: str, amount: float = 1.0,
+                  audio: str | os.PathLike[str] | None = None,
+                  plot: str | os.PathLike[str] | None = None, program: int = 0
+                  ) -> GenerationReport:
+    """Move ``source``'s melody towards ``attribute`` (``minor``, ``major``, ``dense``,
+    ``sparse``) with the VAE's attribute vectors (:mod:`wavesmith.music.transfer`) and
+    write it; every whole 2-bar segment is re-decoded, a trailing odd bar is kept.
+
+    Raises
+    ------
+    AudioValueError
+        Same path in and out, unknown attribute, amount out of range, a melody not in 4/4,
+        2/4 or 2/2, shorter than 2 bars or without notes.
+    """
+    from wavesmith.music.transfer import transfer
+    from wavesmith.music.vae import load_vae
+
+    if Path(output).resolve() == Path(source).resolve():
+        raise AudioValueError(f"{output}: output would overwrite the input")
+    mel = read_melody(source)
+    out = transfer(load_vae(), mel, attribute, amount)
+    return _write(out, "vae", Path(output), None if audio is None else Path(audio),
+                  None if plot is None else Path(plot), None, 0.0, program)

@@ -1,4 +1,5 @@
-"""``/v1/music``: generate a melody (MIDI, or WAV with ``audio=true``), transcribe audio."""
+"""``/v1/music``: generate, continue, interpolate, transfer and harmonize melodies (MIDI, or
+WAV with ``audio=true``), transcribe audio."""
 
 from __future__ import annotations
 
@@ -25,14 +26,29 @@ def _midi_or_wav(work: Workdir, midi: Path, wav: Path | None, stem: str) -> File
                         background=BackgroundTask(work.remove))
 
 
+ModelForm = Annotated[str, Form(description="markov, transformer, vae or gan (vae and gan: "
+                                "4/4 only).")]
+SeedForm = Annotated[int, Form(description="Random seed (same seed, same music).")]
+TempForm = Annotated[float, Form(description="Sampling temperature.")]
+TopKForm = Annotated[int | None, Form(description="Transformer only: sample among the K most "
+                                      "likely tokens per step.")]
+AudioForm = Annotated[bool, Form(description="Answer with rendered WAV audio.")]
+
+
+def _saved(work: Workdir, upload: UploadFile, prefix: str) -> Path:
+    """Save an upload as ``<prefix>-<name>`` (two uploads may share a file name)."""
+    path = work.save_upload(upload)
+    return path.rename(path.with_name(f"{prefix}-{path.name}"))
+
+
 @router.post("/generate", response_class=FileResponse, responses=MIDI_RESPONSE)
 def generate(
-    model: Annotated[str, Form(description="markov (vae, gan, transformer: not trained "
-                               "yet).")] = "markov",
-    bars: Annotated[int, Form(description="Length in bars (1..1024).")] = 16,
-    seed: Annotated[int, Form(description="Random seed.")] = 1,
-    temperature: Annotated[float, Form(description="Sampling temperature.")] = 1.0,
-    audio: Annotated[bool, Form(description="Answer with rendered WAV audio.")] = False,
+    model: ModelForm = "markov",
+    bars: Annotated[int, Form(description="Length in bars (1..1024; even for vae).")] = 16,
+    seed: SeedForm = 1,
+    temperature: TempForm = 1.0,
+    top_k: TopKForm = None,
+    audio: AudioForm = False,
 ) -> FileResponse:
     """Sample a melody; answers with MIDI, or WAV (44.1 kHz, FluidSynth) when ``audio``."""
     from wavesmith.music.generate import generate_file
@@ -42,11 +58,107 @@ def generate(
             midi = work.path / "generated.mid"
             wav = work.path / "generated.wav" if audio else None
             generate_file(midi, model=model, bars=bars, seed=seed, temperature=temperature,
-                          audio=wav)
+                          top_k=top_k, audio=wav)
         except BaseException:
             work.remove()
             raise
     return _midi_or_wav(work, midi, wav, f"{model}-seed{seed}")
+
+
+@router.post("/continue", response_class=FileResponse, responses=MIDI_RESPONSE)
+def continue_(
+    file: Annotated[UploadFile, File(description="MIDI file whose melody (top line) to "
+                                     "continue.")],
+    model: ModelForm = "markov",
+    bars: Annotated[int, Form(description="Bars to add (1..1024).")] = 8,
+    seed: SeedForm = 1,
+    temperature: TempForm = 1.0,
+    top_k: TopKForm = None,
+    audio: AudioForm = False,
+) -> FileResponse:
+    """The uploaded melody followed by ``bars`` generated bars (markov or transformer)."""
+    from wavesmith.music.generate import continue_file
+
+    with workdir(keep=True) as work:
+        try:
+            src = _saved(work, file, "in")
+            midi = work.path / "continued.mid"
+            wav = work.path / "continued.wav" if audio else None
+            continue_file(src, midi, model=model, bars=bars, seed=seed,
+                          temperature=temperature, top_k=top_k, audio=wav)
+        except BaseException:
+            work.remove()
+            raise
+    return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-{model}")
+
+
+@router.post("/interpolate", response_class=FileResponse, responses=MIDI_RESPONSE)
+def interpolate(
+    a: Annotated[UploadFile, File(description="MIDI file A (first 2 bars, 4/4 or 2/4).")],
+    b: Annotated[UploadFile, File(description="MIDI file B.")],
+    steps: Annotated[int, Form(description="2-bar melodies from A to B, ends included "
+                               "(2..64).")] = 5,
+    audio: AudioForm = False,
+) -> FileResponse:
+    """Spherical interpolation in the melody VAE's latent space from A to B; the ``steps``
+    2-bar melodies one after the other."""
+    from wavesmith.music.generate import interpolate_file
+
+    with workdir(keep=True) as work:
+        try:
+            pa, pb = _saved(work, a, "a"), _saved(work, b, "b")
+            midi = work.path / "interpolation.mid"
+            wav = work.path / "interpolation.wav" if audio else None
+            interpolate_file(pa, pb, midi, steps=steps, audio=wav)
+        except BaseException:
+            work.remove()
+            raise
+    return _midi_or_wav(work, midi, wav, "interpolation")
+
+
+@router.post("/transfer", response_class=FileResponse, responses=MIDI_RESPONSE)
+def transfer(
+    file: Annotated[UploadFile, File(description="MIDI file whose melody to transform "
+                                     "(4/4, 2/4 or 2/2).")],
+    attribute: Annotated[str, Form(description="minor, major, dense or sparse.")],
+    amount: Annotated[float, Form(description="Multiple of the attribute vector, -4..4.")
+                      ] = 1.0,
+    audio: AudioForm = False,
+) -> FileResponse:
+    """Style transfer with the melody VAE's attribute vectors (see ``wavesmith music
+    transfer``)."""
+    from wavesmith.music.generate import transfer_file
+
+    with workdir(keep=True) as work:
+        try:
+            src = _saved(work, file, "in")
+            midi = work.path / "transferred.mid"
+            wav = work.path / "transferred.wav" if audio else None
+            transfer_file(src, midi, attribute=attribute, amount=amount, audio=wav)
+        except BaseException:
+            work.remove()
+            raise
+    return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-{attribute}")
+
+
+@router.post("/harmonize", response_class=FileResponse, responses=MIDI_RESPONSE)
+def harmonize(
+    file: Annotated[UploadFile, File(description="MIDI file whose melody to harmonize.")],
+    audio: AudioForm = False,
+) -> FileResponse:
+    """The uploaded melody plus a chord track (one chord per bar, Nottingham chord HMM)."""
+    from wavesmith.music.harmonize import harmonize_file
+
+    with workdir(keep=True) as work:
+        try:
+            src = _saved(work, file, "in")
+            midi = work.path / "harmonized.mid"
+            wav = work.path / "harmonized.wav" if audio else None
+            harmonize_file(src, midi, audio=wav)
+        except BaseException:
+            work.remove()
+            raise
+    return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-chords")
 
 
 @router.post("/transcribe", response_class=FileResponse, responses=MIDI_RESPONSE)

@@ -1,0 +1,340 @@
+"""A small decoder-only Music Transformer over the 16th-note melody grid (nanoGPT-style).
+
+Tokens are exactly the Markov baseline's (:mod:`wavesmith.music.baseline`): one per 16th
+note, a pitch onset ``0..127``, ``NOTE_OFF`` or ``NO_EVENT`` (130 symbols), so held-out
+perplexities of the two models are directly comparable. Input ``k`` is the token of step
+``k - 1`` (``BOS`` for ``k = 0``) and predicts step ``k``; it is embedded as token + absolute
+position in the window + the predicted step's position in the bar + the meter (steps per
+bar), which gives the network the same metric context the Markov table conditions on.
+Blocks are pre-LayerNorm causal self-attention + GELU MLP (Vaswani et al. 2017; Radford et
+al. 2019); relative attention (Huang et al. 2018) is not used: learned absolute positions
+over windows of :attr:`MusicTransformerConfig.block_size` steps plus the bar-position
+embedding were enough here. Sampling uses a key/value cache; when the window is full the
+cache is rebuilt from its last half.
+
+The shipped weights (``data/transformer_nottingham.pt`` + ``.json`` card) are trained by
+``scripts/train_music.py transformer`` with :func:`wavesmith.learn.trainer.fit`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from wavesmith.errors import AudioValueError, ModelError
+from wavesmith.music.midi import DEFAULT_TEMPO_BPM, NO_EVENT, Melody
+from wavesmith.music.weights import DATA_DIR, load_weights, one_thread
+
+__all__ = ["SHIPPED_TRANSFORMER", "MelodyTransformer", "MusicTransformer",
+           "MusicTransformerConfig", "encode_melody", "load_transformer"]
+
+N_GRID_TOKENS = 130            # -2 (NO_EVENT), -1 (NOTE_OFF), 0..127 (onsets)
+BOS_ID = N_GRID_TOKENS         # input-only token before the first step
+MAX_STEPS_PER_BAR = 64         # 16th notes; bar-position and meter embeddings cover 0..64
+MAX_BARS = 1024                # longest generation, in bars
+MAX_TEMPERATURE = 10.0
+SHIPPED_TRANSFORMER = DATA_DIR / "transformer_nottingham.pt"
+MODEL_NAME = "music_transformer"
+
+
+@dataclass(frozen=True)
+class MusicTransformerConfig:
+    """Sizes of :class:`MusicTransformer`."""
+
+    block_size: int = 256          # steps (16th notes) of context
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    dropout: float = 0.1
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head causal self-attention with an optional key/value cache (dropout only on
+    the output projection)."""
+
+    def __init__(self, cfg: MusicTransformerConfig) -> None:
+        super().__init__()
+        self.n_head = cfg.n_head
+        self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)
+        self.proj = nn.Linear(cfg.n_embd, cfg.n_embd)
+        self.resid_drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        b, t, c = x.shape
+        q, k, v = (z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2)
+                   for z in self.qkv(x).split(c, dim=2))
+        if cache is not None:  # one new step attends to everything before it
+            k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+        # no attention-weight dropout: it forces PyTorch's unfused CPU path (~1.5x slower)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None)
+        return self.resid_drop(self.proj(y.transpose(1, 2).reshape(b, t, c))), (k, v)
+
+
+class Block(nn.Module):
+    """Pre-LayerNorm transformer block."""
+
+    def __init__(self, cfg: MusicTransformerConfig) -> None:
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.n_embd), nn.LayerNorm(cfg.n_embd)
+        self.attn = CausalSelfAttention(cfg)
+        self.mlp = nn.Sequential(nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(),
+                                 nn.Linear(4 * cfg.n_embd, cfg.n_embd), nn.Dropout(cfg.dropout))
+
+    def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        a, kv = self.attn(self.ln1(x), cache)
+        x = x + a
+        return x + self.mlp(self.ln2(x)), kv
+
+
+class MusicTransformer(nn.Module):
+    """Decoder-only transformer: inputs ``(batch, T)`` ids → logits ``(batch, T, 130)``."""
+
+    name = MODEL_NAME
+
+    def __init__(self, config: MusicTransformerConfig) -> None:
+        super().__init__()
+        self.config = config
+        d = config.n_embd
+        self.tok = nn.Embedding(N_GRID_TOKENS + 1, d)
+        self.pos = nn.Embedding(config.block_size, d)
+        self.bar_pos = nn.Embedding(MAX_STEPS_PER_BAR, d)
+        self.meter = nn.Embedding(MAX_STEPS_PER_BAR + 1, d)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(d)
+        self.head = nn.Linear(d, N_GRID_TOKENS, bias=False)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear | nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+    def forward(self, ids: torch.Tensor, bar_pos: torch.Tensor, meter: torch.Tensor, *,
+                start: int = 0, cache: list[Any] | None = None
+                ) -> tuple[torch.Tensor, list[Any]]:
+        """Logits for the next step at every input.
+
+        Parameters
+        ----------
+        ids : Tensor
+            int64 ``(batch, T)``: grid token + 2, or :data:`BOS_ID`.
+        bar_pos : Tensor
+            int64 ``(batch, T)``: step within the bar (16th notes) of the *predicted* step.
+        meter : Tensor
+            int64 ``(batch,)``: steps per bar.
+        start : int
+            Window position of ``ids[:, 0]`` (> 0 only with a cache).
+        cache : list, optional
+            Per-layer keys/values of the earlier inputs (then ``T`` must be 1).
+        """
+        t = ids.shape[1]
+        if start + t > self.config.block_size:
+            raise AudioValueError(f"{start + t} steps exceed the {self.config.block_size}-step "
+                                  "context")
+        pos = torch.arange(start, start + t, device=ids.device)
+        x = (self.tok(ids) + self.pos(pos)[None] + self.bar_pos(bar_pos)
+             + self.meter(meter.clamp(max=MAX_STEPS_PER_BAR))[:, None])
+        x = self.drop(x)
+        new_cache = []
+        for i, block in enumerate(self.blocks):
+            x, kv = block(x, None if cache is None else cache[i])
+            new_cache.append(kv)
+        return self.head(self.ln_f(x)), new_cache
+
+
+def encode_melody(melody: Melody) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ids, targets, bar_pos)`` for a whole melody, each int64 ``(steps,)``.
+
+    ``ids`` starts with :data:`BOS_ID`; ``targets[k]`` is the class (grid token + 2) of step
+    ``k`` and ``bar_pos[k] = k % steps_per_bar``.
+    """
+    cls = melody.tokens.astype(np.int64) - NO_EVENT
+    ids = np.concatenate([[BOS_ID], cls[:-1]]).astype(np.int64)
+    return ids, cls, np.arange(melody.steps, dtype=np.int64) % melody.steps_per_bar
+
+
+def _check_generation(bars: int, temperature: float, top_k: int | None,
+                      steps_per_bar: int) -> None:
+    if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
+        raise AudioValueError(f"bars={bars!r} must be an integer 1..{MAX_BARS}")
+    if not (0 < temperature <= MAX_TEMPERATURE):
+        raise AudioValueError(f"temperature={temperature} must be in (0, {MAX_TEMPERATURE}]")
+    if top_k is not None and not 1 <= top_k <= N_GRID_TOKENS:
+        raise AudioValueError(f"top_k={top_k} must be 1..{N_GRID_TOKENS}")
+    if not 1 <= steps_per_bar <= MAX_STEPS_PER_BAR:
+        raise AudioValueError(f"steps_per_bar={steps_per_bar} must be 1..{MAX_STEPS_PER_BAR}")
+
+
+class MelodyTransformer:
+    """A trained :class:`MusicTransformer` with scoring and sampling on melodies.
+
+    Parameters
+    ----------
+    model : MusicTransformer
+        The network (put in eval mode).
+    card : dict
+        The model card (metrics, config, data provenance).
+    """
+
+    def __init__(self, model: MusicTransformer, card: dict[str, Any] | None = None) -> None:
+        self.model = model.eval()
+        self.card = card or {}
+        self.block = model.config.block_size
+
+    # -- scoring ------------------------------------------------------------------------------
+    @one_thread
+    @torch.no_grad()
+    def nll(self, melody: Melody) -> tuple[float, int]:
+        """Total negative log-likelihood (nats) of the melody's tokens, and the token count.
+
+        Melodies longer than the context are scored in windows overlapping by half; each
+        token is scored once, with at least half a window of context.
+        """
+        if melody.steps == 0:
+            raise AudioValueError(f"{melody.name or 'melody'}: empty melody has no likelihood")
+        if melody.steps_per_bar > MAX_STEPS_PER_BAR:
+            raise AudioValueError(f"{melody.name or 'melody'}: {melody.steps_per_bar} steps "
+                                  f"per bar is more than the model knows ({MAX_STEPS_PER_BAR})")
+        ids, tgt, bpos = (torch.from_numpy(a) for a in encode_melody(melody))
+        meter = torch.tensor([melody.steps_per_bar])
+        total, done, s = 0.0, 0, 0
+        while done < melody.steps:
+            e = min(s + self.block, melody.steps)
+            logits, _ = self.model(ids[None, s:e], bpos[None, s:e], meter)
+            logp = F.log_softmax(logits[0, done - s:].double(), -1)
+            total -= float(logp.gather(1, tgt[done:e, None]).sum())
+            done, s = e, e - self.block // 2 if e < melody.steps else e
+        return total, melody.steps
+
+    def perplexity(self, melodies: list[Melody]) -> tuple[float, float]:
+        """``(nll_per_token, perplexity)`` in nats per 16th-note token, as the baseline's."""
+        total, n = 0.0, 0
+        for m in melodies:
+            t, c = self.nll(m)
+            total, n = total + t, n + c
+        if n == 0:
+            raise AudioValueError("perplexity: no tokens to score")
+        return total / n, math.exp(total / n)
+
+    # -- sampling -----------------------------------------------------------------------------
+    @one_thread
+    @torch.no_grad()
+    def _sample_steps(self, prefix: list[int], n_steps: int, steps_per_bar: int,
+                      temperature: float, top_k: int | None, rng: np.random.Generator
+                      ) -> list[int]:
+        ids = [BOS_ID] + [t - NO_EVENT for t in prefix]
+        out = list(prefix)
+        meter = torch.tensor([steps_per_bar])
+        cache, filled = None, 0
+        for _ in range(n_steps):
+            if cache is None or filled == self.block:  # (re)build the cache from the context
+                keep = min(len(ids), self.block if cache is None else self.block // 2)
+                first = len(ids) - keep
+                bpos = torch.arange(first, len(ids)) % steps_per_bar
+                logits, cache = self.model(torch.tensor([ids[first:]]), bpos[None], meter)
+                filled = keep
+            else:
+                bpos = torch.tensor([[(len(ids) - 1) % steps_per_bar]])
+                logits, cache = self.model(torch.tensor([[ids[-1]]]), bpos, meter,
+                                           start=filled, cache=cache)
+                filled += 1
+            z = logits[0, -1].double().numpy() / temperature
+            if top_k is not None and top_k < z.size:
+                z[z < np.partition(z, -top_k)[-top_k]] = -np.inf
+            p = np.exp(z - z.max())
+            cls = int(rng.choice(z.size, p=p / p.sum()))
+            ids.append(cls)
+            out.append(cls + NO_EVENT)
+        return out
+
+    def sample(self, *, bars: int = 16, seed: int | None = 0, temperature: float = 1.0,
+               top_k: int | None = None, steps_per_bar: int = 16,
+               tempo_bpm: float = DEFAULT_TEMPO_BPM, name: str = "transformer") -> Melody:
+        """Sample ``bars`` bars.
+
+        Parameters
+        ----------
+        bars : int
+            Length in bars, 1..1024.
+        seed : int or None
+            Seed of the NumPy generator that draws each token; same seed, same melody.
+        temperature : float
+            Divides the logits: < 1 is more conservative, > 1 more random.
+        top_k : int, optional
+            Sample only among the ``top_k`` most likely tokens at each step.
+        steps_per_bar : int
+            16th notes per bar: 16 (4/4), 12 (6/8, 3/4), 8 (2/4), 18 (9/8).
+        tempo_bpm : float
+            Tempo written to MIDI, quarter notes per minute.
+        """
+        _check_generation(bars, temperature, top_k, steps_per_bar)
+        toks = self._sample_steps([], bars * steps_per_bar, steps_per_bar, temperature, top_k,
+                                  np.random.default_rng(seed))
+        ts = (steps_per_bar // 4, 4) if steps_per_bar % 4 == 0 else (steps_per_bar // 2, 8)
+        return Melody(np.array(toks, dtype=np.int16), steps_per_bar, tempo_bpm, name, ts)
+
+    def continue_melody(self, prime: Melody, *, bars: int = 8, seed: int | None = 0,
+                        temperature: float = 1.0, top_k: int | None = None) -> Melody:
+        """``prime`` followed by ``bars`` sampled bars (the prime is first padded with
+        ``NO_EVENT`` to its next bar line; the model sees its last ``block_size`` steps)."""
+        _check_generation(bars, temperature, top_k, prime.steps_per_bar)
+        if prime.steps == 0 or not prime.notes():
+            raise AudioValueError(f"{prime.name or 'prime'}: the melody to continue has no "
+                                  "notes")
+        spb = prime.steps_per_bar
+        n = (-prime.steps) % spb + bars * spb
+        toks = self._sample_steps(prime.tokens.tolist(), n, spb, temperature, top_k,
+                                  np.random.default_rng(seed))
+        return prime.with_tokens(np.array(toks, dtype=np.int16))
+
+
+def build_transformer(config: dict[str, Any]) -> MusicTransformer:
+    """A fresh network from a config dict (unknown fields refused)."""
+    try:
+        return MusicTransformer(MusicTransformerConfig(**config))
+    except TypeError as exc:
+        raise ModelError(f"bad transformer config ({exc})") from exc
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> MelodyTransformer:
+    config, state, card = load_weights(path, MODEL_NAME)
+    model = build_transformer(config)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ModelError(f"{path}: weights do not fit the config "
+                         f"({str(exc).splitlines()[0]})") from exc
+    return MelodyTransformer(model, card)
+
+
+def load_transformer(path: str | os.PathLike[str] | None = None) -> MelodyTransformer:
+    """Load the shipped Nottingham transformer (or weights saved the same way at ``path``).
+
+    Raises
+    ------
+    ModelNotFoundError
+        If the weights are missing.
+    ModelError
+        If the checksum, format or shapes do not match.
+    """
+    return _load(str(Path(path) if path is not None else SHIPPED_TRANSFORMER))
+
+
+def model_config_dict(model: MusicTransformer) -> dict[str, Any]:
+    """The network's config as plain JSON values."""
+    return asdict(model.config)
