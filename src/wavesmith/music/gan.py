@@ -64,9 +64,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from wavesmith.errors import AudioValueError, ModelError
+from wavesmith.errors import AudioValueError
 from wavesmith.music.midi import NO_EVENT, NOTE_OFF, Melody
-from wavesmith.music.weights import DATA_DIR, load_weights, one_thread
+from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
 __all__ = ["PHRASE_STEPS", "SHIPPED_GAN", "BarDiscriminator", "BarGenerator", "MelodyGAN",
            "MelodyGANConfig", "decode_roll", "load_gan", "melody_roll", "phrase_rolls",
@@ -311,15 +311,8 @@ class MelodyGAN:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> MelodyGAN:
-    config, state, card = load_weights(path, MODEL_NAME)
-    try:
-        model = BarGenerator(MelodyGANConfig(**config))
-        model.load_state_dict(state)
-    except (TypeError, RuntimeError) as exc:
-        raise ModelError(f"{path}: weights do not fit the config "
-                         f"({str(exc).splitlines()[0]})") from exc
-    return MelodyGAN(model, card)
-
+    return MelodyGAN(*load_network(path, MODEL_NAME,
+                                   lambda c: BarGenerator(MelodyGANConfig(**c))))
 
 def load_gan(path: str | os.PathLike[str] | None = None) -> MelodyGAN:
     """Load the shipped Nottingham GAN generator (or weights saved the same way at ``path``).

@@ -32,7 +32,7 @@ from torch.nn import functional as F
 
 from wavesmith.errors import AudioValueError, ModelError
 from wavesmith.music.midi import DEFAULT_TEMPO_BPM, NO_EVENT, Melody
-from wavesmith.music.weights import DATA_DIR, load_weights, one_thread
+from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
 __all__ = ["SHIPPED_TRANSFORMER", "MelodyTransformer", "MusicTransformer",
            "MusicTransformerConfig", "encode_melody", "load_transformer"]
@@ -312,15 +312,7 @@ def build_transformer(config: dict[str, Any]) -> MusicTransformer:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> MelodyTransformer:
-    config, state, card = load_weights(path, MODEL_NAME)
-    model = build_transformer(config)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        raise ModelError(f"{path}: weights do not fit the config "
-                         f"({str(exc).splitlines()[0]})") from exc
-    return MelodyTransformer(model, card)
-
+    return MelodyTransformer(*load_network(path, MODEL_NAME, build_transformer))
 
 def load_transformer(path: str | os.PathLike[str] | None = None) -> MelodyTransformer:
     """Load the shipped Nottingham transformer (or weights saved the same way at ``path``).

@@ -29,9 +29,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from wavesmith.errors import AudioValueError, ModelError
+from wavesmith.errors import AudioValueError
 from wavesmith.music.midi import NO_EVENT, Melody
-from wavesmith.music.weights import DATA_DIR, load_weights, one_thread
+from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
 __all__ = ["SEGMENT_STEPS", "SHIPPED_VAE", "MelodyVAE", "MusicVAE", "MusicVAEConfig",
            "load_vae", "melody_segments", "slerp"]
@@ -250,15 +250,7 @@ class MelodyVAE:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> MelodyVAE:
-    config, state, card = load_weights(path, MODEL_NAME)
-    try:
-        model = MusicVAE(MusicVAEConfig(**config))
-        model.load_state_dict(state)
-    except (TypeError, RuntimeError) as exc:
-        raise ModelError(f"{path}: weights do not fit the config "
-                         f"({str(exc).splitlines()[0]})") from exc
-    return MelodyVAE(model, card)
-
+    return MelodyVAE(*load_network(path, MODEL_NAME, lambda c: MusicVAE(MusicVAEConfig(**c))))
 
 def load_vae(path: str | os.PathLike[str] | None = None) -> MelodyVAE:
     """Load the shipped 2-bar Nottingham VAE (or weights saved the same way at ``path``).

@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 from wavesmith.errors import ModelError, ModelNotFoundError
 
-__all__ = ["DATA_DIR", "WEIGHTS_FORMAT", "load_weights", "one_thread", "read_card",
-           "save_weights"]
+__all__ = ["DATA_DIR", "WEIGHTS_FORMAT", "load_network", "load_weights", "one_thread",
+           "read_card", "save_weights"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 WEIGHTS_FORMAT = 1
@@ -133,3 +133,23 @@ def load_weights(path: str | os.PathLike[str], model_name: str
     if raw.get("model") != model_name:
         raise ModelError(f"{p}: holds a {raw.get('model')!r} model, expected {model_name!r}")
     return dict(raw["model_config"]), raw["state_dict"], card
+
+
+def load_network(path: str | os.PathLike[str], model_name: str,
+                 build: Callable[[dict[str, Any]], Any]) -> tuple[Any, dict[str, Any]]:
+    """``(network with the weights loaded, card)``: :func:`load_weights`, then
+    ``build(model_config)`` and ``load_state_dict``.
+
+    Raises
+    ------
+    ModelNotFoundError, ModelError
+        As :func:`load_weights`; also when the config or the tensors do not fit the network.
+    """
+    config, state, card = load_weights(path, model_name)
+    try:
+        model = build(config)
+        model.load_state_dict(state)
+    except (TypeError, RuntimeError) as exc:
+        raise ModelError(f"{path}: weights do not fit the config "
+                         f"({str(exc).splitlines()[0]})") from exc
+    return model, card
