@@ -287,15 +287,16 @@ def spectral_contrast(audio: Audio, *, n_fft: int = DEFAULT_N_FFT,
     Raises
     ------
     AudioValueError
-        If the top band would reach past Nyquist (``fmin_hz * 2**n_bands`` >
-        ``sample_rate / 2``): lower ``n_bands`` or ``fmin_hz``, e.g. ``n_bands=4`` at 8 kHz.
+        If the top band would start past Nyquist (``fmin_hz * 2**(n_bands - 1)`` >=
+        ``sample_rate / 2``, librosa's rule; the top band itself is cut at Nyquist): lower
+        ``n_bands`` or ``fmin_hz``, e.g. ``n_bands=5`` at 8 kHz.
     """
     x = _mono(audio, "spectral_contrast", n_fft=n_fft, hop_frames=hop_frames)
-    if fmin_hz * 2.0**n_bands >= audio.sample_rate / 2:
-        raise AudioValueError(
-            f"spectral_contrast: {n_bands} octave bands above {fmin_hz:g} Hz reach "
-            f"{fmin_hz * 2.0**n_bands:g} Hz, past Nyquist ({audio.sample_rate / 2:g} Hz); "
-            "lower n_bands or fmin_hz"
+    if fmin_hz * 2.0**(n_bands - 1) >= audio.sample_rate / 2:   # librosa's rule: the top
+        raise AudioValueError(                                    # band may end past Nyquist
+            f"spectral_contrast: the top of {n_bands} octave bands above {fmin_hz:g} Hz "
+            f"starts at {fmin_hz * 2.0**(n_bands - 1):g} Hz, past Nyquist "
+            f"({audio.sample_rate / 2:g} Hz); lower n_bands or fmin_hz"
         )
     return _librosa().feature.spectral_contrast(
         y=x, sr=audio.sample_rate, n_fft=n_fft, hop_length=hop_frames, n_bands=n_bands,
@@ -330,9 +331,9 @@ def _stats(values: np.ndarray) -> dict[str, Any]:
 
 def _summary_bands(sample_rate: int) -> int:
     """Octave bands of :func:`spectral_summary`'s contrast: at most 6 above
-    :data:`CONTRAST_FMIN_HZ`, fewer when they would reach Nyquist."""
+    :data:`CONTRAST_FMIN_HZ`, fewer when the top one would start past Nyquist."""
     n_bands = CONTRAST_BANDS
-    while n_bands > 1 and CONTRAST_FMIN_HZ * 2.0**n_bands >= sample_rate / 2:
+    while n_bands > 1 and CONTRAST_FMIN_HZ * 2.0**(n_bands - 1) >= sample_rate / 2:
         n_bands -= 1
     return n_bands
 
