@@ -24,7 +24,7 @@ def test_help_teaches() -> None:
     r = run_cli("edit", "--help")
     assert r.returncode == 0
     for cmd in ("apply", "normalize", "stretch", "pitch", "trim", "fade", "denoise", "mix",
-                "cut", "vad", "strip-silence"):
+                "concat", "cut", "vad", "strip-silence"):
         assert cmd in r.stdout
         sub = run_cli("edit", cmd, "--help")
         assert sub.returncode == 0 and "Example: wavesmith edit " + cmd in sub.stdout
@@ -114,6 +114,12 @@ def test_mix(tmp_path: Path, rng: np.random.Generator) -> None:
                 "--offsets-s", "0,0.5", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["duration_s"] == pytest.approx(1.5)
+    r = run_cli("edit", "concat", tmp_path / "c.wav", a, b, "--crossfade", "0.25", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["duration_s"] == pytest.approx(1.75)
+    r = run_cli("edit", "concat", tmp_path / "x.wav", a, b, "--crossfade", "-1")
+    assert r.returncode == 2 and "concat: crossfade_s=-1" in r.stderr
+    assert not (tmp_path / "x.wav").exists()
 
 
 @pytest.mark.parametrize(("args", "message"), [

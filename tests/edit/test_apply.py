@@ -118,3 +118,40 @@ def test_streamed_mix_equals_whole_mix(shared_data: Path, tmp_path: Path,
     assert got.frames == want.frames == report.frames
     np.testing.assert_array_equal(got.samples, want.samples)
     assert report.peak_dbfs == pytest.approx(want.peak_dbfs, abs=1e-6)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("crossfade_s", "block_seconds"), [(0.0, 0.013), (0.0, 3.0),
+                                                             (0.05, 0.013), (0.3, 1.0)])
+def test_concat_files_splices_with_crossfade(shared_data: Path, tmp_path: Path,
+                                             crossfade_s: float, block_seconds: float) -> None:
+    """concat_files streams; without crossfade it equals concatenate() of the loaded files,
+    with one each join is an equal-power crossfade of the overlapping frames."""
+    from wavesmith import concatenate, io
+    from wavesmith.edit import concat_files
+
+    music = sorted((shared_data / "music" / "audio").glob("*.ogg"))[:3]
+    parts = [io.load(p).slice(0.0, d) for p, d in zip(music, (1.0, 0.7, 1.3), strict=True)]
+    paths = []
+    for k, a in enumerate(parts):
+        paths.append(tmp_path / f"{k}.wav")
+        io.save(a, paths[-1], subtype="FLOAT")
+    report = concat_files(paths, tmp_path / "out.wav", crossfade_s=crossfade_s,
+                          subtype="FLOAT", block_seconds=block_seconds)
+    got = io.load(tmp_path / "out.wav").samples
+    xf = round(crossfade_s * parts[0].sample_rate)
+    if not xf:
+        np.testing.assert_array_equal(got, concatenate(parts).samples)
+    else:
+        t = (np.arange(xf) + 0.5) / xf * (np.pi / 2)
+        want = parts[0].samples
+        for b in parts[1:]:
+            join = want[:, -xf:] * np.cos(t) + b.samples[:, :xf] * np.sin(t)
+            want = np.concatenate([want[:, :-xf], join, b.samples[:, xf:]], axis=1)
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    assert report.frames == got.shape[1] == sum(a.frames for a in parts) - 2 * xf
+    with pytest.raises(AudioValueError, match=r"1\.wav is shorter than the 0\.8 s crossfade"):
+        concat_files(paths, tmp_path / "bad.wav", crossfade_s=0.8)
+    with pytest.raises(AudioValueError, match=r"1\.wav is too short for a 0\.4 s crossfade"):
+        concat_files(paths, tmp_path / "bad.wav", crossfade_s=0.4)   # 0.7 s < 2 x 0.4 s
+    assert not (tmp_path / "bad.wav").exists()

@@ -308,7 +308,7 @@ def mix(
     = None,
     subtype: Subtype = None, overwrite: Overwrite = False, as_json: Json = False,
 ) -> None:
-    """Mix IN1 IN2 ... into OUT with per-input gains and offsets. Inputs are loaded whole.
+    """Mix IN1 IN2 ... into OUT with per-input gains and offsets, streamed block by block.
 
     Inputs must share a sample rate and channel count (convert them first: nothing is
     resampled silently).
@@ -318,4 +318,26 @@ def mix(
     report = edit.mix_files(srcs, dst, gains_db=_floats(gains_db, "--gains-db"),
                             offsets_s=_floats(offsets_s, "--offsets-s"),
                             overwrite=overwrite, subtype=subtype)
+    _report(ctx, report, as_json)
+
+
+@app.command()
+def concat(
+    ctx: typer.Context, dst: Dst,
+    srcs: Annotated[list[Path], typer.Argument(help="Input files in order (same rate and "
+                                               "channels).", show_default=False)],
+    crossfade_s: Annotated[float, typer.Option("--crossfade", help="Seconds of equal-power "
+                                               "crossfade at each join (0: butt splice).")]
+    = 0.0,
+    subtype: Subtype = None, overwrite: Overwrite = False, as_json: Json = False,
+) -> None:
+    """Splice IN1 IN2 ... end to end into OUT, streamed block by block.
+
+    Inputs must share a sample rate and channel count (convert them first: nothing is
+    resampled silently).
+
+    Example: wavesmith edit concat show.flac intro.flac talk.flac outro.flac --crossfade 0.5
+    """
+    report = edit.concat_files(srcs, dst, crossfade_s=crossfade_s, overwrite=overwrite,
+                               subtype=subtype)
     _report(ctx, report, as_json)

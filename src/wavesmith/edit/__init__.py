@@ -54,7 +54,7 @@ from wavesmith.edit.level import (
     loudness_normalize,
     peak_normalize,
 )
-from wavesmith.edit.mix import MixReport, mix, mix_files
+from wavesmith.edit.mix import MixReport, concat_files, mix, mix_files
 from wavesmith.edit.stretch import PitchShift, TimeStretch, pitch_shift, time_stretch
 from wavesmith.edit.trim import (
     Cut,
@@ -115,6 +115,7 @@ __all__ = [
     "apply_file",
     "chorus",
     "compress",
+    "concat_files",
     "cut",
     "delay",
     "denoise",
