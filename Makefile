@@ -59,6 +59,8 @@ demo: install
 	$(BIN)/wavesmith asr transcribe examples/jfk.flac -f srt -o $(DEMO_OUT)
 	$(BIN)/wavesmith asr transcribe examples/jfk.flac -f json -o $(DEMO_OUT)
 	$(BIN)/wavesmith asr recognize examples/7_theo_3.wav examples/3_george_10.wav examples/0_jackson_5.wav
+	$(BIN)/wavesmith edit concat $(DEMO_OUT)/digits_730.wav examples/7_theo_3.wav examples/3_george_10.wav examples/0_jackson_5.wav
+	$(BIN)/wavesmith asr transcribe $(DEMO_OUT)/digits_730.wav --engine digits
 	$(BIN)/wavesmith music generate --model markov --bars 16 --seed 1 -o $(DEMO_OUT)/tune.mid --audio $(DEMO_OUT)/tune.wav --plot $(DEMO_OUT)/tune.png
 	$(BIN)/wavesmith music continue $(DEMO_OUT)/tune.mid -o $(DEMO_OUT)/tune_continued.mid --bars 8
 	$(BIN)/wavesmith music generate --model transformer --bars 16 --seed 1 -o $(DEMO_OUT)/tune_transformer.mid

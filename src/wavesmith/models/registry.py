@@ -37,6 +37,8 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SHIPPED = ("digits_cnn", "digits_cnn_int8")   # classifiers under WEIGHTS_DIR (<name>.onnx/.json)
 SHIPPED_CTC = ("digits_ctc",)                 # CTC string recognizers, same layout
 DEFAULT_BEAM = 8                              # prefix beam width of the string recognizer
+EDGE_PAD_S = 0.2       # s of digital silence added at each end of a clip (training strings
+#                        had 0.05-0.3 s of silence at their edges)
 SILENCE_DBFS = -60.0   # dBFS; a clip whose sample peak is below this holds no digits. The CTC
 #                        model never heard silence alone (its features are normalised per
 #                        clip, so digital silence becomes flat features it reads as "5555")
@@ -330,11 +332,21 @@ class DigitStringRecognizer:
                 beam_size: int | None = None) -> DigitStringPrediction:
         """Features, network and beam search for a mono clip at :attr:`sample_rate`; a clip
         quieter than :data:`SILENCE_DBFS` (peak) gives the empty string without running the
-        network."""
-        features = self._prepare(audio)
+        network. The clip gets :data:`EDGE_PAD_S` of silence on each side first, as every
+        training string had (a digit at the very first sample was otherwise missed); digit
+        times are on the clip's own timeline."""
+        self._prepare(audio)                    # rate and channel checks first
         if audio.peak_dbfs < SILENCE_DBFS:
             return DigitStringPrediction("", 1.0, [], path)
-        return self._decode(self._run(features), path, beam_size=beam_size)
+        pad = np.zeros((1, round(EDGE_PAD_S * self.sample_rate)), np.float32)
+        padded = Audio(np.concatenate([pad, audio.samples, pad], axis=1), self.sample_rate)
+        raw = self._decode(self._run(self._prepare(padded)), path, beam_size=beam_size)
+        def clip(t: float) -> float:
+            return round(min(max(0.0, t - EDGE_PAD_S), audio.duration), 3)
+
+        spans = [DigitSpan(d.label, clip(d.start_s), clip(d.end_s), d.confidence)
+                 for d in raw.digits]
+        return DigitStringPrediction(raw.text, raw.confidence, spans, path)
 
 
 @lru_cache(maxsize=4)
