@@ -194,3 +194,21 @@ def test_functional_shortcut_matches_object() -> None:
     x = tone(440.0, channels=2)
     np.testing.assert_array_equal(Chain([Gain(gain_db=-3.0)])(x).samples,
                                   gain(x, gain_db=-3.0).samples)
+
+
+def test_select_channels_swaps_keeps_duplicates_and_streams(rng: np.random.Generator) -> None:
+    from wavesmith.edit import Chain, SelectChannels, select_channels
+
+    a = Audio(rng.uniform(-0.5, 0.5, (2, 1000)).astype(np.float32), 8_000)
+    swapped = select_channels(a, channels=[1, 0])
+    np.testing.assert_array_equal(swapped.samples, a.samples[::-1])
+    assert select_channels(a, channels=[0, 0, 1]).channels == 3
+    chain = Chain.from_dict(Chain([SelectChannels(channels=[1])]).to_dict())
+    blocks = [chain.process(a.slice(t, t + 0.01), reset=not t) for t in np.arange(0, 0.125, 0.01)]
+    np.testing.assert_array_equal(np.concatenate([b.samples for b in blocks], axis=1),
+                                  a.samples[1:])
+    for bad in ([], [-1], "0", [True], [0.5]):
+        with pytest.raises(AudioValueError, match="select_channels: channels="):
+            SelectChannels(channels=bad)
+    with pytest.raises(AudioValueError, match="channel 2 does not exist"):
+        select_channels(a, channels=[2])

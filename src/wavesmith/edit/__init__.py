@@ -27,7 +27,14 @@ Voice activity detection (:mod:`wavesmith.edit.vad`): ``detect_speech(audio)`` a
 from wavesmith.edit.ambience import Chorus, Delay, Reverb, chorus, delay, reverb
 from wavesmith.edit.apply import DEFAULT_EDIT_BLOCK_SECONDS, EditReport, apply_file
 from wavesmith.edit.chain import Chain
-from wavesmith.edit.channels import Resample, ToMono, resample, to_mono
+from wavesmith.edit.channels import (
+    Resample,
+    SelectChannels,
+    ToMono,
+    resample,
+    select_channels,
+    to_mono,
+)
 from wavesmith.edit.denoise import Denoise, NeuralDenoise, denoise, neural_denoise
 from wavesmith.edit.dynamics import Compressor, Limiter, NoiseGate, compress, limit, noise_gate
 from wavesmith.edit.effect import Effect, effect_from_dict, effect_names, register
@@ -104,6 +111,7 @@ __all__ = [
     "PitchShift",
     "Resample",
     "Reverb",
+    "SelectChannels",
     "SpeechDetector",
     "SpeechSegment",
     "StripSilence",
@@ -143,6 +151,7 @@ __all__ = [
     "register",
     "resample",
     "reverb",
+    "select_channels",
     "strip_silence",
     "time_stretch",
     "to_mono",

@@ -1,4 +1,4 @@
-"""Channel and rate changes: :class:`ToMono` and :class:`Resample`.
+"""Channel and rate changes: :class:`ToMono`, :class:`SelectChannels` and :class:`Resample`.
 
 Nothing in wavesmith downmixes or resamples silently; these effects are the explicit calls.
 Resampling uses soxr (HQ recipe), as :meth:`wavesmith.Audio.resample` does: fast, accurate,
@@ -15,7 +15,9 @@ from wavesmith.audio import RESAMPLE_QUALITY, Audio, check_audio, check_sample_r
 from wavesmith.edit.effect import Effect, register
 from wavesmith.errors import AudioValueError, InvalidAudioError
 
-__all__ = ["Resample", "ToMono", "resample", "to_mono"]
+__all__ = ["Resample", "SelectChannels", "ToMono", "resample", "select_channels", "to_mono"]
+
+MAX_CHANNELS = 64   # the Audio type's limit
 
 
 @register
@@ -27,6 +29,31 @@ class ToMono(Effect):
 
     def _process(self, audio: Audio) -> Audio:
         return audio.to_mono()
+
+
+@register
+class SelectChannels(Effect):
+    """Keep, reorder or duplicate channels by 0-based index: ``[1, 0]`` swaps a stereo pair,
+    ``[0]`` keeps the left channel, ``[0, 0]`` makes mono into dual mono. Streamable."""
+
+    name = "select_channels"
+    params = ("channels",)
+
+    def __init__(self, *, channels: list[int]) -> None:
+        items = list(channels) if isinstance(channels, list | tuple) else None
+        if not items or len(items) > MAX_CHANNELS or not all(
+                isinstance(c, int | np.integer) and not isinstance(c, bool) and c >= 0
+                for c in items):
+            raise AudioValueError(f"{self.name}: channels={channels!r} must be a list of 1 to "
+                                  f"{MAX_CHANNELS} channel indices >= 0, e.g. [1, 0]")
+        self.channels = [int(c) for c in items]
+        super().__init__()
+
+    def _process(self, audio: Audio) -> Audio:
+        if max(self.channels) >= audio.channels:
+            raise AudioValueError(f"{self.name}: channel {max(self.channels)} does not exist "
+                                  f"(the audio has {audio.channels} channel(s), 0-based)")
+        return audio.select_channels(self.channels)
 
 
 @register
@@ -85,6 +112,11 @@ class Resample(Effect):
 def to_mono(audio: Audio) -> Audio:
     """Apply :class:`ToMono` (mean of the channels)."""
     return ToMono()(audio)
+
+
+def select_channels(audio: Audio, *, channels: list[int]) -> Audio:
+    """Apply :class:`SelectChannels` (0-based indices, in the order given)."""
+    return SelectChannels(channels=channels)(audio)
 
 
 def resample(audio: Audio, *, rate_hz: int) -> Audio:
