@@ -101,3 +101,24 @@ def test_vad_endpoint_bad_parameter_is_422(server: str, rng: np.random.Generator
                    data={"method": "vosk"}, timeout=60)
     assert r.status_code == 422, r.text
     assert "vad: method='vosk' must be one of" in r.json()["error"]["message"]
+
+
+def test_mix_and_concat_endpoints(server: str, rng: np.random.Generator) -> None:
+    a, b = _wav(rng, 1.0), _wav(rng, 0.5)
+    files = [("files", ("take.wav", a)), ("files", ("take.wav", b))]   # same name twice
+    r = httpx.post(f"{server}/v1/edit/concat", files=files,
+                   data={"crossfade_s": "0.25", "format": "flac"}, timeout=60)
+    assert r.status_code == 200, r.text
+    y, rate = sf.read(stdio.BytesIO(r.content), dtype="float32", always_2d=True)
+    assert rate == RATE and y.shape[0] == round(1.25 * RATE)
+    r = httpx.post(f"{server}/v1/edit/mix", files=files,
+                   data={"gains_db": "0,-6", "offsets_s": "0,0.75"}, timeout=60)
+    assert r.status_code == 200, r.text
+    y, _ = sf.read(stdio.BytesIO(r.content), dtype="float32", always_2d=True)
+    assert y.shape[0] == round(1.25 * RATE)
+    r = httpx.post(f"{server}/v1/edit/mix", files=files, data={"gains_db": "0,loud"},
+                   timeout=60)
+    assert r.status_code == 422 and "gains_db='0,loud'" in r.json()["error"]["message"]
+    stereo = [("files", ("a.wav", a)), ("files", ("b.wav", _wav(rng, 0.5, channels=2)))]
+    r = httpx.post(f"{server}/v1/edit/concat", files=stereo, timeout=60)
+    assert r.status_code == 422 and "input 1 has 2 channel(s)" in r.json()["error"]["message"]

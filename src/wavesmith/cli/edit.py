@@ -286,16 +286,6 @@ def strip_silence(
            overwrite=overwrite, subtype=subtype, as_json=as_json)
 
 
-def _floats(text: str | None, option: str) -> list[float] | None:
-    if text is None:
-        return None
-    try:
-        return [float(v) for v in text.split(",")]
-    except ValueError as exc:
-        raise AudioValueError(f"mix: {option}={text!r} must be comma-separated numbers, "
-                              "e.g. 0,-6") from exc
-
-
 @app.command()
 def mix(
     ctx: typer.Context, dst: Dst,
@@ -315,8 +305,8 @@ def mix(
 
     Example: wavesmith edit mix mix.wav voice.wav music.wav --gains-db 0,-12 --offsets-s 0,0.5
     """
-    report = edit.mix_files(srcs, dst, gains_db=_floats(gains_db, "--gains-db"),
-                            offsets_s=_floats(offsets_s, "--offsets-s"),
+    report = edit.mix_files(srcs, dst, gains_db=edit.parse_numbers(gains_db, "--gains-db"),
+                            offsets_s=edit.parse_numbers(offsets_s, "--offsets-s"),
                             overwrite=overwrite, subtype=subtype)
     _report(ctx, report, as_json)
 

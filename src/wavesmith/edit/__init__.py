@@ -61,7 +61,7 @@ from wavesmith.edit.level import (
     loudness_normalize,
     peak_normalize,
 )
-from wavesmith.edit.mix import MixReport, concat_files, mix, mix_files
+from wavesmith.edit.mix import MixReport, concat_files, mix, mix_files, parse_numbers
 from wavesmith.edit.stretch import PitchShift, TimeStretch, pitch_shift, time_stretch
 from wavesmith.edit.trim import (
     Cut,
@@ -145,6 +145,7 @@ __all__ = [
     "mix_files",
     "neural_denoise",
     "noise_gate",
+    "parse_numbers",
     "peak_eq",
     "peak_normalize",
     "pitch_shift",

@@ -15,9 +15,26 @@ from wavesmith.audio import Audio, check_audio, check_same_layout
 from wavesmith.edit.effect import check_number
 from wavesmith.errors import AudioValueError
 
-__all__ = ["MixReport", "concat_files", "mix", "mix_files"]
+__all__ = ["MixReport", "concat_files", "mix", "mix_files", "parse_numbers"]
 
 MAX_GAIN_DB = 96.0   # dB; larger gains are a unit mistake
+
+
+def parse_numbers(text: str | None, name: str) -> list[float] | None:
+    """``"0,-6.5"`` → ``[0.0, -6.5]`` (``None`` stays ``None``), for the CLI and the service.
+
+    Raises
+    ------
+    AudioValueError
+        If an item is not a number (the message names ``name``).
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError as exc:
+        raise AudioValueError(f"mix: {name}={text!r} must be comma-separated numbers, "
+                              "e.g. 0,-6") from exc
 
 
 def _per_input(values: Sequence[float] | None, n: int, name: str, unit: str,

@@ -1,5 +1,6 @@
 """``POST /v1/edit``: run an uploaded file through an effect chain given as JSON;
-``POST /v1/edit/vad``: the speech segments of an uploaded file.
+``POST /v1/edit/vad``: the speech segments of an uploaded file; ``POST /v1/edit/mix`` and
+``POST /v1/edit/concat``: several uploads (form field ``files``, repeated) mixed or spliced.
 
 Parse (upload + chain JSON) → :func:`wavesmith.edit.apply_file` → the edited file. A bad
 chain is a 422 with the one-line message; see :mod:`wavesmith.service.app`.
@@ -75,3 +76,61 @@ def edit_vad(
     with workdir() as work:
         report = edit.vad_file(work.save_upload(file), **kw)
     return dataclasses.asdict(dataclasses.replace(report, path=file.filename or "audio"))
+
+
+MULTI_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {t: {} for t in sorted(set(MEDIA_TYPES.values()))},
+          "description": "The mixed or spliced audio."},
+    422: {"description": "Bad parameter or bad audio (one-line JSON error)."}}
+FilesForm = Annotated[list[UploadFile], File(description="Audio files, in order (same rate "
+                                             "and channels); repeat the field per file.")]
+FormatForm = Annotated[str, Form(description="Output extension (wav, flac, ogg, mp3, ...).")]
+SubtypeForm = Annotated[str | None, Form(description="PCM_16, PCM_24, FLOAT, ...")]
+
+
+def _multi(files: list[UploadFile], format: str, stem: str, run: Any) -> FileResponse:
+    """Save every upload (numbered: two may share a name), run ``run(paths, dst)``, answer
+    the result."""
+    ext = "." + format.lower().lstrip(".")
+    with workdir(keep=True) as work:
+        try:
+            paths = []
+            for i, upload in enumerate(files):
+                path = work.save_upload(upload)
+                paths.append(path.rename(path.with_name(f"{i}-{path.name}")))
+            dst = work.path / (stem + ext)
+            run(paths, dst)
+        except BaseException:
+            work.remove()
+            raise
+    return file_response(dst, work, stem + ext)
+
+
+@router.post("/v1/edit/mix", response_class=FileResponse, responses=MULTI_RESPONSES)
+def edit_mix(
+    files: FilesForm,
+    gains_db: Annotated[str | None, Form(description="Gain per file in dB, comma-separated, "
+                                         "e.g. 0,-6.")] = None,
+    offsets_s: Annotated[str | None, Form(description="Start per file in seconds, "
+                                          "comma-separated, e.g. 0,1.5.")] = None,
+    format: FormatForm = "wav",
+    subtype: SubtypeForm = None,
+) -> FileResponse:
+    """Mix the uploads with per-file gains and offsets (``wavesmith edit mix``)."""
+    gains, offsets = (edit.parse_numbers(gains_db, "gains_db"),
+                      edit.parse_numbers(offsets_s, "offsets_s"))
+    return _multi(files, format, "mix", lambda paths, dst: edit.mix_files(
+        paths, dst, gains_db=gains, offsets_s=offsets, subtype=subtype))
+
+
+@router.post("/v1/edit/concat", response_class=FileResponse, responses=MULTI_RESPONSES)
+def edit_concat(
+    files: FilesForm,
+    crossfade_s: Annotated[float, Form(description="Seconds of equal-power crossfade at "
+                                       "each join.")] = 0.0,
+    format: FormatForm = "wav",
+    subtype: SubtypeForm = None,
+) -> FileResponse:
+    """Splice the uploads end to end (``wavesmith edit concat``)."""
+    return _multi(files, format, "concat", lambda paths, dst: edit.concat_files(
+        paths, dst, crossfade_s=crossfade_s, subtype=subtype))
