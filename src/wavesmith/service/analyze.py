@@ -43,12 +43,8 @@ def analyze(
             audio = io.load(work.save_upload(file))
             return analysis.report(audio, wanted, curves=curves, **options)
     with workdir(keep=True) as work:
-        try:
-            audio = io.load(work.save_upload(file))
-            png = work.path / "analysis.png"
-            analysis.plot_report(audio, png,
-                                 result=analysis.analyze(audio, wanted, **options))
-        except BaseException:
-            work.remove()
-            raise
+        audio = io.load(work.save_upload(file))
+        png = work.path / "analysis.png"
+        analysis.plot_report(audio, png,
+                             result=analysis.analyze(audio, wanted, **options))
     return file_response(png, work, Path(file.filename or "audio").stem + ".png")

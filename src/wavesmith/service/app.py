@@ -81,14 +81,10 @@ def create_app(max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
         """Convert the uploaded audio; answers with the new file."""
         ext = "." + format.lower().lstrip(".")
         with workdir(keep=True) as work:
-            try:
-                src = work.save_upload(file)
-                dst = work.path / (Path(src.stem).name + ".out" + ext)
-                io.convert(src, dst, sample_rate=sample_rate, channels=channels,
-                           subtype=subtype)
-            except BaseException:
-                work.remove()
-                raise
+            src = work.save_upload(file)
+            dst = work.path / (Path(src.stem).name + ".out" + ext)
+            io.convert(src, dst, sample_rate=sample_rate, channels=channels,
+                       subtype=subtype)
         return file_response(dst, work, Path(file.filename or "audio").stem + ext)
 
     return api

@@ -39,14 +39,10 @@ def edit_audio(
     """Apply the chain to the uploaded audio; answers with the edited file."""
     effects = edit.Chain.from_json(chain)  # validated before the upload is saved
     with workdir(keep=True) as work:
-        try:
-            src = work.save_upload(file)
-            ext = "." + (format or src.suffix or "wav").lower().lstrip(".")
-            dst = work.path / (Path(src.stem).name + ".edited" + ext)
-            edit.apply_file(src, dst, effects, subtype=subtype)
-        except BaseException:
-            work.remove()
-            raise
+        src = work.save_upload(file)
+        ext = "." + (format or src.suffix or "wav").lower().lstrip(".")
+        dst = work.path / (Path(src.stem).name + ".edited" + ext)
+        edit.apply_file(src, dst, effects, subtype=subtype)
     return file_response(dst, work, Path(file.filename or "audio").stem + ext)
 
 
@@ -93,16 +89,12 @@ def _multi(files: list[UploadFile], format: str, stem: str, run: Any) -> FileRes
     the result."""
     ext = "." + format.lower().lstrip(".")
     with workdir(keep=True) as work:
-        try:
-            paths = []
-            for i, upload in enumerate(files):
-                path = work.save_upload(upload)
-                paths.append(path.rename(path.with_name(f"{i}-{path.name}")))
-            dst = work.path / (stem + ext)
-            run(paths, dst)
-        except BaseException:
-            work.remove()
-            raise
+        paths = []
+        for i, upload in enumerate(files):
+            path = work.save_upload(upload)
+            paths.append(path.rename(path.with_name(f"{i}-{path.name}")))
+        dst = work.path / (stem + ext)
+        run(paths, dst)
     return file_response(dst, work, stem + ext)
 
 

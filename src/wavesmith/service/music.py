@@ -54,14 +54,10 @@ def generate(
     from wavesmith.music.generate import generate_file
 
     with workdir(keep=True) as work:
-        try:
-            midi = work.path / "generated.mid"
-            wav = work.path / "generated.wav" if audio else None
-            generate_file(midi, model=model, bars=bars, seed=seed, temperature=temperature,
-                          top_k=top_k, audio=wav)
-        except BaseException:
-            work.remove()
-            raise
+        midi = work.path / "generated.mid"
+        wav = work.path / "generated.wav" if audio else None
+        generate_file(midi, model=model, bars=bars, seed=seed, temperature=temperature,
+                      top_k=top_k, audio=wav)
     return _midi_or_wav(work, midi, wav, f"{model}-seed{seed}")
 
 
@@ -80,15 +76,11 @@ def continue_(
     from wavesmith.music.generate import continue_file
 
     with workdir(keep=True) as work:
-        try:
-            src = _saved(work, file, "in")
-            midi = work.path / "continued.mid"
-            wav = work.path / "continued.wav" if audio else None
-            continue_file(src, midi, model=model, bars=bars, seed=seed,
-                          temperature=temperature, top_k=top_k, audio=wav)
-        except BaseException:
-            work.remove()
-            raise
+        src = _saved(work, file, "in")
+        midi = work.path / "continued.mid"
+        wav = work.path / "continued.wav" if audio else None
+        continue_file(src, midi, model=model, bars=bars, seed=seed,
+                      temperature=temperature, top_k=top_k, audio=wav)
     return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-{model}")
 
 
@@ -105,14 +97,10 @@ def interpolate(
     from wavesmith.music.generate import interpolate_file
 
     with workdir(keep=True) as work:
-        try:
-            pa, pb = _saved(work, a, "a"), _saved(work, b, "b")
-            midi = work.path / "interpolation.mid"
-            wav = work.path / "interpolation.wav" if audio else None
-            interpolate_file(pa, pb, midi, steps=steps, audio=wav)
-        except BaseException:
-            work.remove()
-            raise
+        pa, pb = _saved(work, a, "a"), _saved(work, b, "b")
+        midi = work.path / "interpolation.mid"
+        wav = work.path / "interpolation.wav" if audio else None
+        interpolate_file(pa, pb, midi, steps=steps, audio=wav)
     return _midi_or_wav(work, midi, wav, "interpolation")
 
 
@@ -130,14 +118,10 @@ def transfer(
     from wavesmith.music.generate import transfer_file
 
     with workdir(keep=True) as work:
-        try:
-            src = _saved(work, file, "in")
-            midi = work.path / "transferred.mid"
-            wav = work.path / "transferred.wav" if audio else None
-            transfer_file(src, midi, attribute=attribute, amount=amount, audio=wav)
-        except BaseException:
-            work.remove()
-            raise
+        src = _saved(work, file, "in")
+        midi = work.path / "transferred.mid"
+        wav = work.path / "transferred.wav" if audio else None
+        transfer_file(src, midi, attribute=attribute, amount=amount, audio=wav)
     return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-{attribute}")
 
 
@@ -150,14 +134,10 @@ def harmonize(
     from wavesmith.music.harmonize import harmonize_file
 
     with workdir(keep=True) as work:
-        try:
-            src = _saved(work, file, "in")
-            midi = work.path / "harmonized.mid"
-            wav = work.path / "harmonized.wav" if audio else None
-            harmonize_file(src, midi, audio=wav)
-        except BaseException:
-            work.remove()
-            raise
+        src = _saved(work, file, "in")
+        midi = work.path / "harmonized.mid"
+        wav = work.path / "harmonized.wav" if audio else None
+        harmonize_file(src, midi, audio=wav)
     return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-chords")
 
 
@@ -172,12 +152,8 @@ def transcribe(
     from wavesmith.music.transcribe import transcribe as run
 
     with workdir(keep=True) as work:
-        try:
-            src = work.save_upload(file)
-            result = run(io.load(src, sample_rate=MODEL_SAMPLE_RATE_HZ, mono=True))
-            dst = work.path / (src.stem + ".out.mid")
-            save_midi(result.midi, dst)
-        except BaseException:
-            work.remove()
-            raise
+        src = work.save_upload(file)
+        result = run(io.load(src, sample_rate=MODEL_SAMPLE_RATE_HZ, mono=True))
+        dst = work.path / (src.stem + ".out.mid")
+        save_midi(result.midi, dst)
     return _midi_or_wav(work, dst, None, Path(file.filename or "audio").stem)

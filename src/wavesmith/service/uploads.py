@@ -70,17 +70,20 @@ class Workdir:
 
 @contextmanager
 def workdir(keep: bool = False) -> Iterator[Workdir]:
-    """A request folder, removed on exit unless ``keep`` (then :func:`file_response` does).
+    """A request folder, removed on exit unless ``keep`` and the block succeeded (then
+    :func:`file_response` removes it after the answer is sent).
 
-    A folder given away with :meth:`Workdir.hand_over` inside the block is not removed either.
+    A folder given away with :meth:`Workdir.hand_over` inside the block is never removed here.
     """
     work = Workdir()
+    done = False
     try:
         yield work
+        done = True
     except WavesmithError as exc:
         raise type(exc)(work.relative(str(exc))) from exc
     finally:
-        if not keep and not work.handed_over:
+        if not work.handed_over and not (keep and done):
             work.remove()
 
 
