@@ -124,15 +124,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    """Start ``wavesmith serve`` on a free loopback port; yield its base URL."""
+@contextmanager
+def running_server(*args: str, env: dict[str, str] | None = None,
+                   stop_timeout_s: float = 10.0) -> Iterator[str]:
+    """Run ``wavesmith serve ARGS`` on a free loopback port until /health answers; yield its
+    base URL; terminate it (SIGTERM, then kill) on exit."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "wavesmith", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--max-upload-mb", str(SERVER_MAX_UPLOAD_MB)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO,
-    )
+         *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -152,8 +152,15 @@ def server() -> Iterator[str]:
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=stop_timeout_s)
         except subprocess.TimeoutExpired:
             proc.kill()
         if proc.stdout:
             proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    """Start ``wavesmith serve`` on a free loopback port; yield its base URL."""
+    with running_server("--max-upload-mb", str(SERVER_MAX_UPLOAD_MB)) as url:
+        yield url

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +24,7 @@ import numpy as np
 import pytest
 import websocket
 
-from tests.conftest import REPO, _free_port
+from tests.conftest import running_server
 from tests.speech import _long_input
 from wavesmith import io
 from wavesmith.errors import AudioFileError
@@ -101,37 +99,11 @@ def test_queue_bounds_cancels_and_reports_progress() -> None:
 def job_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """``wavesmith serve`` with low job and stream limits; yields (base URL, its TMPDIR)."""
     tmp = tmp_path_factory.mktemp("job_server_tmp")
-    port = _free_port()
     env = {**os.environ, "TMPDIR": str(tmp), "WAVESMITH_JOB_THRESHOLD_S": str(THRESHOLD_S),
            "WAVESMITH_MAX_JOBS": "2", "WAVESMITH_STREAM_MAX_S": str(STREAM_MAX_S),
            "WAVESMITH_STREAM_MAX_MESSAGE_BYTES": str(MESSAGE_MAX_BYTES)}
-    proc = subprocess.Popen([sys.executable, "-m", "wavesmith", "serve", "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, cwd=REPO, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"server exited early with {proc.returncode}: {out[-2000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("server did not answer /health within 60 s")
-            time.sleep(0.2)
+    with running_server(env=env, stop_timeout_s=20) as url:
         yield url, tmp
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if proc.stdout:
-            proc.stdout.close()
 
 
 @pytest.fixture(scope="module")
