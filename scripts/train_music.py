@@ -68,14 +68,26 @@ def safe_transpose(m: Melody, shift: int) -> Melody:
         return m
 
 
-def epochs_for(budget_s: float, probe: Any, steps_per_epoch: int) -> tuple[int, float]:
-    """Epochs that fit ``budget_s`` of CPU time given the mean CPU time of a few probe steps
-    (s); the first call warms up (allocations) and is not timed."""
+def epochs_for(budget_s: float, model: torch.nn.Module, loader: Any, loss: Any
+               ) -> tuple[int, float]:
+    """Epochs that fit ``budget_s`` of CPU time, from the mean CPU time of a few training
+    steps of ``loss(model, batch)`` at learning rate 0 (the first step warms up and is not
+    timed); the caller builds fresh weights afterwards."""
+
+    def probe(n: int) -> int:
+        opt = torch.optim.AdamW(model.parameters(), lr=0.0)
+        for _, batch in zip(range(n), loader, strict=False):
+            value, _ = loss(model, batch)
+            opt.zero_grad()
+            value.backward()
+            opt.step()
+        return n
+
     probe(1)
     t0 = time.process_time()
     n = probe(6)
     step_s = (time.process_time() - t0) / n
-    return max(1, int(budget_s / (step_s * steps_per_epoch * 1.15))), step_s
+    return max(1, int(budget_s / (step_s * len(loader) * 1.15))), step_s
 
 
 # -- transformer --------------------------------------------------------------------------------
@@ -150,17 +162,8 @@ def train_transformer(args: argparse.Namespace) -> dict[str, Any]:
     val_dl = torch.utils.data.DataLoader(val_ds, batch_size=32)
     model = MusicTransformer(mcfg)
 
-    def probe(n: int) -> int:
-        opt = torch.optim.AdamW(model.parameters(), lr=0.0)
-        for _, batch in zip(range(n), train_dl, strict=False):
-            loss, _ = transformer_loss(model, batch)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return n
-
     budget = args.minutes * 60.0
-    epochs, step_s = epochs_for(budget, probe, len(train_dl))
+    epochs, step_s = epochs_for(budget, model, train_dl, transformer_loss)
     cfg = TrainConfig(**{**asdict(cfg), "epochs": epochs})
     print(f"transformer: {sum(p.numel() for p in model.parameters())} parameters, "
           f"{len(train_ds)} windows, {step_s:.2f} s/step -> {epochs} epochs", flush=True)
@@ -269,18 +272,8 @@ def train_vae(args: argparse.Namespace) -> dict[str, Any]:
                                          batch_size=256)
     model = MusicVAE(mcfg)
 
-    def probe(n: int) -> int:
-        opt = torch.optim.AdamW(model.parameters(), lr=0.0)
-        fn = make_vae_loss(1)
-        for _, batch in zip(range(n), train_dl, strict=False):
-            value, _ = fn(model, batch)
-            opt.zero_grad()
-            value.backward()
-            opt.step()
-        return n
-
     budget = args.minutes * 60.0
-    epochs, step_s = epochs_for(budget, probe, len(train_dl))
+    epochs, step_s = epochs_for(budget, model, train_dl, make_vae_loss(1))
     cfg = TrainConfig(**{**asdict(cfg), "epochs": epochs})
     print(f"vae: {sum(p.numel() for p in model.parameters())} parameters, {len(train_segs)} "
           f"segments, {step_s:.2f} s/step -> {epochs} epochs", flush=True)

@@ -94,6 +94,19 @@ def shipped_info(name: str = "digits_cnn") -> dict[str, Any]:
     return dict(json.loads(card.read_text()))
 
 
+def _checked_onnx(onnx_path: str | os.PathLike[str], sha256: str | None
+                  ) -> tuple[Path, dict[str, Any]]:
+    """``(path, wavesmith metadata)`` of an exported model, after the existence and (when
+    ``sha256`` is given) checksum checks both recognizers make."""
+    path = Path(onnx_path)
+    if not path.is_file():
+        raise ModelNotFoundError(f"{path}: model file not found")
+    if sha256 is not None and sha256_file(path) != sha256:
+        raise ModelError(f"{path}: SHA-256 does not match the model card; the file is "
+                         "damaged or was replaced")
+    return path, read_onnx_metadata(path)
+
+
 @dataclass(frozen=True)
 class DigitPrediction:
     """The recognised ``label`` and its softmax ``confidence`` (0-1) for one clip."""
@@ -121,13 +134,7 @@ class DigitRecognizer:
         from wavesmith.learn.data import FeatureParams
         from wavesmith.learn.evaluate import OnnxClassifier
 
-        path = Path(onnx_path)
-        if not path.is_file():
-            raise ModelNotFoundError(f"{path}: model file not found")
-        if sha256 is not None and sha256_file(path) != sha256:
-            raise ModelError(f"{path}: SHA-256 does not match the model card; the file is "
-                             "damaged or was replaced")
-        meta = read_onnx_metadata(path)
+        path, meta = _checked_onnx(onnx_path, sha256)
         self.path = path
         self.labels: list[str] = list(meta["labels"])
         self.params = FeatureParams(**meta["feature_params"])
@@ -246,13 +253,7 @@ class DigitStringRecognizer:
                  threads: int = 1, beam_size: int = DEFAULT_BEAM) -> None:
         from wavesmith.learn.data import FeatureParams
 
-        path = Path(onnx_path)
-        if not path.is_file():
-            raise ModelNotFoundError(f"{path}: model file not found")
-        if sha256 is not None and sha256_file(path) != sha256:
-            raise ModelError(f"{path}: SHA-256 does not match the model card; the file is "
-                             "damaged or was replaced")
-        meta = read_onnx_metadata(path)
+        path, meta = _checked_onnx(onnx_path, sha256)
         if meta.get("task") != "ctc":
             raise ModelError(f"{path}: is a {meta.get('model', 'classifier')!r} model, not a "
                              "CTC digit-string model")
