@@ -98,13 +98,15 @@ train-ctc: install
 	$(BIN)/wavesmith train export runs/digits_ctc/best.pt -o runs/digits_ctc/onnx --ship digits_ctc --noise ../shared/data/noise
 
 # Reproduce the shipped music models (src/wavesmith/music/data/): transformer, VAE (+ its
-# style-transfer vectors), the chord HMM and the GAN; budgets are CPU minutes of one thread each.
+# style-transfer vectors), the chord HMM and the GAN; budgets (CPU minutes of one thread) and
+# every other setting are in configs/music/*.yaml.
 train-music: install
-	$(BIN)/python scripts/train_music.py transformer --minutes 25 --ship
-	$(BIN)/python scripts/train_music.py vae --minutes 30 --ship
+	$(BIN)/wavesmith train run configs/music/transformer.yaml --ship
+	$(BIN)/wavesmith train run configs/music/vae.yaml --ship
 	$(BIN)/python scripts/train_music.py attributes --ship
-	$(BIN)/python scripts/train_music.py harmony --ship
-	$(BIN)/python scripts/train_music.py gan --minutes 12 --ship
+	$(BIN)/wavesmith train run configs/music/harmony.yaml --ship
+	$(BIN)/python scripts/train_music.py chorale --ship
+	$(BIN)/wavesmith train run configs/music/gan.yaml --ship
 
 serve: install
 	$(BIN)/wavesmith serve --host 127.0.0.1 --port 8000

@@ -151,3 +151,42 @@ def test_interpolate_and_harmonize(nottingham: Path, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["bars"] == len(rep["chords"]) > 8 and rep["key"].endswith(("major", "minor"))
+
+
+def _hymn(path: Path) -> Path:
+    """A 4-bar C-major quarter-note tune written as MIDI."""
+    import numpy as np
+
+    from wavesmith.music.midi import Melody, melody_to_midi, save_midi
+
+    toks = np.full(64, -2, np.int16)
+    toks[::4] = [72, 71, 72, 74, 76, 74, 72, 71, 69, 71, 72, 74, 72, 71, 72, 72]
+    return save_midi(melody_to_midi(Melody(toks, 16, 90.0, "hymn")), path)
+
+
+def test_harmonize_chorale_voicing(tmp_path: Path) -> None:
+    from wavesmith.music.midi import load_midi, read_melody
+
+    src, out = _hymn(tmp_path / "hymn.mid"), tmp_path / "satb.mid"
+    r = run_cli("music", "harmonize", src, "-o", out, "--voicing", "chorale", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["voicing"] == "chorale" and len(rep["voices"]["bass"]) == 16
+    assert [i.name for i in load_midi(out).instruments] == ["soprano", "alto", "tenor", "bass"]
+    assert read_melody(out).notes() == read_melody(src).notes()
+    r = run_cli("music", "harmonize", src, "-o", tmp_path / "x.mid", "--voicing", "organ")
+    assert r.returncode == 2 and "unknown voicing 'organ'" in r.stderr
+    assert r.stderr.count("\n") == 1 and not (tmp_path / "x.mid").exists()
+
+
+def test_transfer_towards_chorale(tmp_path: Path) -> None:
+    from wavesmith.music.midi import read_melody
+
+    src = _hymn(tmp_path / "hymn.mid")
+    for attribute in ("chorale", "folk"):
+        out = tmp_path / f"{attribute}.mid"
+        r = run_cli("music", "transfer", src, "-o", out, "--attribute", attribute, "--json")
+        assert r.returncode == 0, r.stderr
+        mel = read_melody(out)
+        assert json.loads(r.stdout)["notes"] == len(mel.notes()) > 0
+        assert mel.steps_per_bar == 16 and mel.steps <= 64

@@ -48,3 +48,25 @@ def test_wrong_rate_and_channels() -> None:
 
 def test_silence_gives_no_notes() -> None:
     assert transcribe(Audio(np.zeros((1, 22_050), np.float32), 22_050)).notes == []
+
+
+def test_note_f_measure_onsets_and_offsets() -> None:
+    from wavesmith.music._deps import quiet_import
+    from wavesmith.music.transcribe import TranscribedNote
+
+    pretty_midi = quiet_import("pretty_midi")
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes = [pretty_midi.Note(velocity=90, pitch=60, start=0.0, end=1.0),
+                   pretty_midi.Note(velocity=90, pitch=62, start=1.0, end=2.0),
+                   pretty_midi.Note(velocity=90, pitch=64, start=2.0, end=3.0)]
+    pm.instruments.append(piano)
+    estimate = [TranscribedNote(0.02, 1.0, 60, 0.5),   # onset 20 ms late, offset right
+                TranscribedNote(1.03, 1.4, 62, 0.5),   # offset 0.6 s early (> 20 % of 1 s)
+                TranscribedNote(2.08, 3.0, 64, 0.5),   # onset 80 ms late: no match at all
+                TranscribedNote(2.5, 2.7, 67, 0.5)]    # an extra note
+    onset = note_f_measure(pm, estimate, onset_tolerance_s=0.05)
+    assert onset["precision"] == pytest.approx(2 / 4) and onset["recall"] == pytest.approx(2 / 3)
+    both = note_f_measure(pm, estimate, onset_tolerance_s=0.05, offset_ratio=0.2)
+    assert both["precision"] == pytest.approx(1 / 4) and both["recall"] == pytest.approx(1 / 3)
+    assert both["reference_notes"] == 3 and both["estimated_notes"] == 4

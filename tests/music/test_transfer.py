@@ -29,12 +29,16 @@ TUNE = Melody(np.array([67, -2, -2, -2, 71, -2, 74, -2, 72, -2, 71, -2, 69, -2, 
 def test_shipped_vectors_belong_to_the_shipped_vae() -> None:
     vecs = load_attributes()
     doc = json.loads(SHIPPED_ATTRIBUTES.read_text())
-    assert set(vecs.vectors) == {"minor", "dense"} and "/work/" not in json.dumps(doc)
+    assert set(vecs.vectors) == {"minor", "dense", "chorale"} and "/work/" not in json.dumps(doc)
     latent = load_vae().model.config.latent
     for name in ATTRIBUTES:
         assert vecs.vector(name).shape == (latent,)
     np.testing.assert_array_equal(vecs.vector("major"), -vecs.vector("minor"))
+    np.testing.assert_array_equal(vecs.vector("folk"), -vecs.vector("chorale"))
     assert doc["metrics"]["test"]["mode_target_accuracy"]["tunes"] > 20
+    style = doc["metrics"]["test"]["style"]
+    assert style["segments"]["chorale"] > 50 and style["real_accuracy"]["balanced"] > 0.8
+    assert doc["provenance"]["segments"]["chorale"] > 500
 
 
 def test_vectors_for_other_weights_are_refused(tmp_path: Path) -> None:

@@ -94,3 +94,23 @@ def test_continue_interpolate_harmonize(server: str, shared_data: Path) -> None:
     r = httpx.post(f"{server}/v1/music/interpolate",
                    files={"a": ("a.mid", reel), "b": ("jig.mid", jig)}, timeout=60)
     assert r.status_code == 422 and "6/8" in r.json()["error"]["message"]
+
+
+def test_harmonize_chorale_voicing(server: str) -> None:
+    import numpy as np
+
+    from wavesmith.music.midi import Melody, melody_to_midi
+
+    toks = np.full(64, -2, np.int16)
+    toks[::4] = [72, 71, 72, 74, 76, 74, 72, 71, 69, 71, 72, 74, 72, 71, 72, 72]
+    buf = stdio.BytesIO()
+    melody_to_midi(Melody(toks, 16, 90.0, "hymn")).write(buf)
+    r = httpx.post(f"{server}/v1/music/harmonize", files={"file": ("hymn.mid", buf.getvalue())},
+                   data={"voicing": "chorale"}, timeout=60)
+    tracks = _midi_notes(r.content)
+    assert r.status_code == 200 and len(tracks) == 4
+    assert [n.pitch for n in tracks[0]] == [int(p) for p in toks[::4]]
+    assert 0 < len(tracks[3]) <= 16
+    r = httpx.post(f"{server}/v1/music/harmonize", files={"file": ("hymn.mid", buf.getvalue())},
+                   data={"voicing": "organ"}, timeout=60)
+    assert r.status_code == 422 and "unknown voicing 'organ'" in r.json()["error"]["message"]

@@ -132,7 +132,8 @@ def transfer(
                                            "or 2/2) to transform.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
     attribute: Annotated[str, typer.Option("--attribute", "-a", help="minor, major, dense "
-                                           "(more notes) or sparse (fewer notes).")],
+                                           "(more notes), sparse (fewer notes), chorale "
+                                           "(like a Bach chorale soprano) or folk.")],
     amount: Annotated[float, typer.Option("--amount", help="Multiple of the attribute "
                                           "vector, -4..4 (0: plain VAE reconstruction).")
                       ] = 1.0,
@@ -159,18 +160,23 @@ def harmonize(
     source: Annotated[Path, typer.Argument(help="MIDI file whose melody (top line of the "
                                            "highest track) to harmonize.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write (melody "
-                                         "+ a chord track).")],
+                                         "+ a chord track, or four voices).")],
     audio: AudioOpt = None,
+    voicing: Annotated[str, typer.Option("--voicing", help="chords (one block chord per "
+                                         "bar) or chorale (alto, tenor, bass under the "
+                                         "melody, learned from the Bach chorales).")
+                       ] = "chords",
     as_json: JsonOpt = False,
 ) -> None:
     """Choose one chord per bar for a melody (chord HMM trained on Nottingham) and write
-    the melody with a block-chord track.
+    the melody with a block-chord track, or with --voicing chorale as four-part harmony
+    (soprano = the melody, then alto, tenor, bass tracks).
 
-    Example: wavesmith music harmonize tune.mid -o tune_chords.mid
+    Example: wavesmith music harmonize tune.mid -o tune_satb.mid --voicing chorale
     """
     from wavesmith.music.harmonize import harmonize_file
 
-    result = harmonize_file(source, output, audio=audio)
+    result = harmonize_file(source, output, audio=audio, voicing=voicing)
     if _json(ctx, as_json):
         print_json(result)
         return
@@ -252,19 +258,30 @@ def eval_(
     model: Annotated[str, typer.Option("--model", "-m", help="markov (the n-gram study) or "
                                        "transformer (shipped transformer vs shipped Markov "
                                        "table, same tokens).")] = "markov",
+    transcription: Annotated[bool, typer.Option("--transcription", help="Instead: note F1 "
+                                                "of basic-pitch on held-out tunes rendered "
+                                                "to audio (~6 s per tune).")] = False,
+    n: Annotated[int, typer.Option("--n", help="--transcription: test tunes to use.")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
-    """Evaluate on held-out Nottingham tunes: the Markov baseline (about 1 minute) or the
-    shipped transformer against it (about 3 minutes).
+    """Evaluate on held-out Nottingham tunes: the Markov baseline (about 1 minute), the
+    shipped transformer against it (about 3 minutes), or (--transcription) audio-to-MIDI.
 
     Held-out NLL/perplexity per 16th-note token, and metric distances of generated samples
     (and, for markov, uniform-random samples) and real valid tunes to the real test tunes.
+    With --transcription: N test tunes rendered with FluidSynth and transcribed; mir_eval
+    note precision/recall/F1 (onset 50 ms; offsets ignored, and required).
+
+    Example: wavesmith music eval --transcription --n 20
     """
     from rich.table import Table
 
     from wavesmith.errors import AudioValueError
     from wavesmith.music.evaluate import evaluate_baseline
 
+    if transcription:
+        _eval_transcription(ctx, data, n, as_json)
+        return
     if model == "transformer":
         _eval_transformer(ctx, data, bars, seed, limit, as_json)
         return
@@ -297,6 +314,30 @@ def eval_(
         t.add_column(n)
     for m in next(iter(report.distances.values())):
         t.add_row(m, *(f"{report.distances[n][m]:.3f}" for n in names))
+    out.print(t)
+
+
+def _eval_transcription(ctx: typer.Context, data: Path | None, n: int, as_json: bool) -> None:
+    from rich.table import Table
+
+    from wavesmith.cli._output import err
+    from wavesmith.music.evaluate import evaluate_transcription
+
+    root = ctx.find_root().obj
+    quiet = isinstance(root, CliState) and root.quiet
+    report = evaluate_transcription(
+        data, n=n, log=None if quiet else lambda line: err.print(line, markup=False))
+    if _json(ctx, as_json):
+        print_json(report)
+        return
+    t = Table(title=f"note-level transcription, {len(report.pieces)} held-out tunes "
+              f"(onset {report.onset_tolerance_s * 1000:g} ms; {report.soundfont}; "
+              f"{report.seconds:.0f} s)", box=None)
+    for c in ("", "precision", "recall", "F1", "F1 with offsets"):
+        t.add_column(c)
+    for name, row in (("mean", report.mean), ("median", report.median)):
+        t.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}",
+                  f"{row['f_measure']:.3f}", f"{row['f_measure_with_offsets']:.3f}")
     out.print(t)
 
 

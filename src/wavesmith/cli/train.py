@@ -101,15 +101,44 @@ def run(
     resume: Annotated[Path | None, typer.Option("--resume", help="Continue from a last.pt.")]
     = None,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Feature cache folder "
-                                                    "(default ~/.cache/wavesmith/features).")]
+                                                    "(default ~/.cache/wavesmith/features); "
+                                                    "music: parsed-corpus cache.")]
     = None,
+    ship: Annotated[bool, typer.Option("--ship", help="Music configs: also write the "
+                                       "weights and card into the package.")] = False,
+    minutes: Annotated[float | None, typer.Option("--minutes", help="Music configs: "
+                                                  "override the CPU-minute budget.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Music configs: pieces per "
+                                              "split (smoke runs; never shipped).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model from a YAML config; writes best.pt, last.pt, log.jsonl, metrics.json.
 
+    A config with a ``kind`` key (configs/music/*.yaml) trains a music model instead and
+    writes its weights, JSON card and log.jsonl to out_dir.
+
     Example: wavesmith train run configs/digits_cnn.yaml --out runs/digits_cnn
+
+    Example: wavesmith train run configs/music/transformer.yaml --minutes 25 --ship
     """
+    from wavesmith.errors import AudioValueError
+    from wavesmith.music.train import is_music_config
+
+    if is_music_config(config):
+        digits_only = {"--fold": fold is not None, "--loso": loso, "--resume": resume}
+        given = [k for k, v in digits_only.items() if v]
+        if given:
+            raise AudioValueError(f"{config}: {', '.join(given)} apply to digit configs, "
+                                  "not music ones")
+        _run_music(config, out_dir=out_dir, epochs=epochs, cache_dir=cache_dir, ship=ship,
+                   minutes=minutes, limit=limit, quiet=quiet, as_json=as_json)
+        return
+    music_only = {"--ship": ship, "--minutes": minutes is not None, "--limit": limit is not None}
+    given = [k for k, v in music_only.items() if v]
+    if given:
+        raise AudioValueError(f"{config}: {', '.join(given)} apply to music configs (with a "
+                              "kind key) only")
     from wavesmith.learn.trainer import TrainConfig, train, train_loso
 
     cfg = TrainConfig.from_yaml(config, out_dir=str(out_dir) if out_dir else None,
@@ -140,6 +169,39 @@ def run(
         if "test_der" in summary:
             out.print("digit error rate: "
                       + ", ".join(f"{k} {v:.2%}" for k, v in summary["test_der"].items()))
+
+
+def _run_music(config: Path, *, out_dir: Path | None, epochs: int | None,
+               cache_dir: Path | None, ship: bool, minutes: float | None, limit: int | None,
+               quiet: bool, as_json: bool) -> None:
+    """``train run`` for a music config: load, train, print a summary."""
+    import shlex
+    import sys
+
+    from wavesmith.music.train import MusicTrainConfig, train_music
+
+    cfg = MusicTrainConfig.from_yaml(config, out_dir=str(out_dir) if out_dir else None,
+                                     epochs=epochs, minutes=minutes, limit=limit,
+                                     cache_dir=str(cache_dir) if cache_dir else None,
+                                     ship=ship or None)
+    command = "wavesmith " + shlex.join(sys.argv[1:]) if sys.argv[1:] else None
+    result = train_music(cfg, command=command,
+                         log=None if quiet else lambda line: err.print(line, markup=False))
+    if as_json:
+        print_json(result)
+        return
+    m = result.metrics
+    if "best_val_loss" in m:
+        what = f"{m['epochs_run']} epochs, best val_loss {m['best_val_loss']:.4f}"
+    elif "best_valid_distance" in m:
+        what = (f"{m['generator_steps_run']} generator steps, best valid distance "
+                f"{m['best_valid_distance']:.3f}")
+    else:
+        what = f"test chord accuracy {m['test']['hmm']['accuracy']:.1%}"
+    out.print(f"wrote {result.weights} ({cfg.kind}: {what}; {result.train_cpu_seconds:.0f} "
+              "CPU-s)", markup=False)
+    for path in result.shipped:
+        out.print(f"installed {path}", markup=False)
 
 
 @app.command("eval")

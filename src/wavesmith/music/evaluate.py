@@ -10,13 +10,24 @@ Protocol (all on real Nottingham tunes, split by piece, see :mod:`wavesmith.musi
    ``bars`` bars of every test tune at least that long, for: one Markov sample per test
    tune (same meter; seed ``seed + i``), one uniform-random sample per test tune, and the
    valid split's real tunes (a floor: what real-vs-real looks like).
+
+Transcription protocol (:func:`evaluate_transcription`, ``music eval --transcription``):
+``n`` test-split tunes, evenly spaced through the sorted list, are rendered whole (melody and
+chord tracks, as in the file) with FluidSynth at 22 050 Hz
+(:func:`wavesmith.music.render.render_midi`), transcribed with basic-pitch
+(:func:`wavesmith.music.transcribe.transcribe`, default thresholds) and scored against every
+pitched note of the MIDI with ``mir_eval.transcription``: onset within 50 ms and pitch within
+50 cents, offsets ignored; and again with offsets (within 20 % of the reference duration or
+50 ms, mir_eval's defaults). Means and medians are over tunes.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +36,12 @@ from wavesmith.music.baseline import MarkovMelodyModel, sample_melody, sample_ra
 from wavesmith.music.dataset import load_split
 from wavesmith.music.metrics import metric_distance, set_metrics
 
-__all__ = ["EvalReport", "PerplexityRow", "evaluate_baseline", "evaluate_generator"]
+__all__ = ["EvalReport", "PerplexityRow", "TranscriptionReport", "TranscriptionRow",
+           "evaluate_baseline", "evaluate_generator", "evaluate_transcription"]
+
+ONSET_TOLERANCE_S = 0.05     # s, mir_eval's note onset window (MIREX)
+OFFSET_RATIO = 0.2           # offset window as a share of the reference note's duration
+OFFSET_MIN_TOLERANCE_S = 0.05  # s, smallest offset window
 
 
 @dataclass(frozen=True)
@@ -161,3 +177,111 @@ def evaluate_generator(model: Any, data: dict[str, list[Any]], *, name: str, bar
         "seconds_per_16_bars": round(sample_s, 3),
         "eval_seconds": round(time.monotonic() - started, 1),
     }
+
+
+@dataclass(frozen=True)
+class TranscriptionRow:
+    """Scores of one rendered tune (0..1; ``*_with_offsets`` also require matching offsets)."""
+
+    piece: str
+    duration_s: float
+    reference_notes: int
+    estimated_notes: int
+    precision: float
+    recall: float
+    f_measure: float
+    precision_with_offsets: float
+    recall_with_offsets: float
+    f_measure_with_offsets: float
+    transcribe_seconds: float   # wall time of the transcription alone
+
+
+@dataclass
+class TranscriptionReport:
+    """What ``music eval --transcription`` measured; ``dataclasses.asdict`` makes it JSON."""
+
+    protocol: str
+    soundfont: str
+    onset_tolerance_s: float
+    offset_ratio: float
+    offset_min_tolerance_s: float
+    pieces: list[TranscriptionRow]
+    mean: dict[str, float]
+    median: dict[str, float]
+    seconds: float
+
+
+_SCORES = ("precision", "recall", "f_measure", "precision_with_offsets",
+           "recall_with_offsets", "f_measure_with_offsets")
+
+
+def evaluate_transcription(root: str | os.PathLike[str] | None = None, *, n: int = 20,
+                           soundfont: str | os.PathLike[str] | None = None,
+                           log: Callable[[str], None] | None = None) -> TranscriptionReport:
+    """Note-level transcription scores on ``n`` held-out tunes rendered to audio.
+
+    Follows the transcription protocol of the module docstring. Takes a few seconds per tune
+    (rendering and basic-pitch on one core).
+
+    Parameters
+    ----------
+    root : path-like, optional
+        Folder of the Nottingham ``*.mid`` files (default: the shared data).
+    n : int
+        Test tunes to use (all of them when ``n`` is at least the split's size, 102).
+    soundfont : path-like, optional
+        ``.sf2`` file for rendering (default: :func:`wavesmith.music.render.find_soundfont`).
+    log : callable, optional
+        Called with one line per tune as it is scored.
+
+    Raises
+    ------
+    AudioValueError
+        If ``n`` < 1.
+    AudioFileError, MissingToolError, ModelError
+        Missing data, FluidSynth, soundfont or basic-pitch model.
+    """
+    from wavesmith.music.dataset import nottingham_files
+    from wavesmith.music.midi import load_midi, split_pieces
+    from wavesmith.music.render import find_soundfont, render_midi
+    from wavesmith.music.transcribe import MODEL_SAMPLE_RATE_HZ, note_f_measure, transcribe
+
+    if n < 1:
+        raise AudioValueError(f"n={n} must be >= 1")
+    started = time.monotonic()
+    sf2 = find_soundfont(soundfont)
+    test = split_pieces(nottingham_files(root))["test"]
+    picked = test if n >= len(test) else [test[(i * len(test)) // n] for i in range(n)]
+    rows = []
+    for path in picked:
+        pm = load_midi(path)
+        audio = render_midi(pm, sample_rate=MODEL_SAMPLE_RATE_HZ, soundfont=sf2)
+        t0 = time.monotonic()
+        notes = transcribe(audio).notes
+        took = time.monotonic() - t0
+        onset = note_f_measure(pm, notes, onset_tolerance_s=ONSET_TOLERANCE_S)
+        both = note_f_measure(pm, notes, onset_tolerance_s=ONSET_TOLERANCE_S,
+                              offset_ratio=OFFSET_RATIO,
+                              offset_min_tolerance_s=OFFSET_MIN_TOLERANCE_S)
+        row = TranscriptionRow(
+            piece=path.stem, duration_s=round(audio.duration_s, 2),
+            reference_notes=int(onset["reference_notes"]),
+            estimated_notes=int(onset["estimated_notes"]), precision=onset["precision"],
+            recall=onset["recall"], f_measure=onset["f_measure"],
+            precision_with_offsets=both["precision"], recall_with_offsets=both["recall"],
+            f_measure_with_offsets=both["f_measure"], transcribe_seconds=round(took, 2))
+        rows.append(row)
+        if log is not None:
+            log(f"{row.piece:>14}: F {row.f_measure:.3f} (P {row.precision:.3f}, R "
+                f"{row.recall:.3f}), with offsets {row.f_measure_with_offsets:.3f}; "
+                f"{row.reference_notes} notes, {row.duration_s:.0f} s")
+    return TranscriptionReport(
+        protocol="Nottingham test-split tunes (melody + chords) rendered with FluidSynth at "
+                 f"{MODEL_SAMPLE_RATE_HZ} Hz, transcribed with basic-pitch; mir_eval note "
+                 "precision/recall/F (onset 50 ms, pitch 50 cents; offsets ignored, then "
+                 "required)",
+        soundfont=sf2.name, onset_tolerance_s=ONSET_TOLERANCE_S, offset_ratio=OFFSET_RATIO,
+        offset_min_tolerance_s=OFFSET_MIN_TOLERANCE_S, pieces=rows,
+        mean={k: statistics.fmean(getattr(r, k) for r in rows) for k in _SCORES},
+        median={k: statistics.median(getattr(r, k) for r in rows) for k in _SCORES},
+        seconds=round(time.monotonic() - started, 1))

@@ -41,7 +41,8 @@ generator's weights, which is what ships. MuseGAN's WGAN-GP was tried first: its
 penalty needs a second backward pass and it wants five critic steps per generator step;
 that measured 2.3 s per generator step (256-channel networks, batch 64, one thread), ~300
 generator steps in a 12-minute budget, against ~0.085 s per step here (128 channels, batch
-32; 8 358 steps in the shipped run). The loop is in ``scripts/train_music.py gan``.
+32; 8 358 steps in the shipped run). The loop is in :mod:`wavesmith.music.train_gan`
+(``wavesmith train run configs/music/gan.yaml``).
 
 Decoding a roll (:func:`decode_roll`): a step sounds where a pitch row beats the rest row;
 a note starts after a rest or where the onset row exceeds :data:`ONSET_THRESHOLD`, and its

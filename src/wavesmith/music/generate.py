@@ -198,8 +198,9 @@ def transfer_file(source: str | os.PathLike[str], output: str | os.PathLike[str]
                   plot: str | os.PathLike[str] | None = None, program: int = 0
                   ) -> GenerationReport:
     """Move ``source``'s melody towards ``attribute`` (``minor``, ``major``, ``dense``,
-    ``sparse``) with the VAE's attribute vectors (:mod:`wavesmith.music.transfer`) and
-    write it; every whole 2-bar segment is re-decoded, a trailing odd bar is kept.
+    ``sparse``, ``chorale``, ``folk``) with the VAE's attribute vectors
+    (:mod:`wavesmith.music.transfer`) and write it; every whole 2-bar segment is re-decoded,
+    a trailing odd bar is kept.
 
     Raises
     ------

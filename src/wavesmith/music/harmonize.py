@@ -15,7 +15,11 @@ has its own tables:
 
 A bar's emission log-likelihood is scaled by :attr:`HarmonyModel.emission_weight` (chosen
 on the valid split) because successive 16th steps are far from independent. The shipped
-table ``data/harmony_nottingham.json`` is built by ``scripts/train_music.py harmony``.
+table ``data/harmony_nottingham.json`` is built by ``wavesmith train run
+configs/music/harmony.yaml --ship``.
+
+With ``voicing="chorale"`` the chords are also voiced in four parts under the melody by
+:mod:`wavesmith.music.chorale` (tables learned from the Bach chorales).
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ from wavesmith.music.weights import DATA_DIR
 if TYPE_CHECKING:
     import pretty_midi
 
-__all__ = ["CHORDS", "SHIPPED_HARMONY", "Harmonization", "HarmonyModel", "bar_histograms",
-           "chord_labels", "chord_of", "estimate_key", "harmonize", "harmonize_file",
-           "harmony_midi", "load_harmony", "sounding_pitches"]
+    from wavesmith.music.chorale import ChoraleVoicer, Voicing
+
+__all__ = ["CHORDS", "SHIPPED_HARMONY", "VOICINGS", "Harmonization", "HarmonyModel",
+           "bar_histograms", "chord_labels", "chord_of", "estimate_key", "harmonize",
+           "harmonize_file", "harmony_midi", "load_harmony", "sounding_pitches"]
 
 NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 QUALITIES = {"": (0, 4, 7), "m": (0, 3, 7), "7": (0, 4, 7, 10), "dim": (0, 3, 6)}
@@ -52,6 +58,7 @@ KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.
 KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
 CHORD_OCTAVE_MIDI = 48          # MIDI note of C3: chord roots are voiced from here up
 SHIPPED_HARMONY = DATA_DIR / "harmony_nottingham.json"
+VOICINGS = ("chords", "chorale")  # block chords per bar, or four-part chorale voicing
 FORMAT = 1
 
 
@@ -262,7 +269,7 @@ def _load(path: str) -> HarmonyModel:
     p = Path(path)
     if not p.is_file():
         raise ModelNotFoundError(f"{p}: chord HMM table not found; build it with "
-                                 "`python scripts/train_music.py harmony`")
+                                 "`wavesmith train run configs/music/harmony.yaml`")
     try:
         return HarmonyModel.from_dict(json.loads(p.read_text()), source=str(p))
     except (OSError, ValueError, KeyError) as exc:
@@ -301,43 +308,80 @@ def harmony_midi(melody: Melody, chords: Sequence[str], *, program: int = 0,
 
 @dataclass(frozen=True)
 class Harmonization:
-    """Chords chosen for a melody: one symbol of :data:`CHORDS` per bar."""
+    """Chords chosen for a melody: one symbol of :data:`CHORDS` per bar; with the
+    ``chorale`` voicing also the alto, tenor and bass per beat (``voices``)."""
 
     key: str
     chords: list[str]
     midi: str | None = None
     audio: str | None = None
     bars: int = 0
+    voicing: str = "chords"
+    voices: Voicing | None = None
 
 
-def harmonize(melody: Melody, model: HarmonyModel | None = None) -> Harmonization:
+def _check_voicing(voicing: str) -> None:
+    if voicing not in VOICINGS:
+        raise AudioValueError(f"harmonize: unknown voicing {voicing!r}; choose "
+                              f"{' or '.join(VOICINGS)}")
+
+
+def harmonize(melody: Melody, model: HarmonyModel | None = None, *,
+              voicing: str = "chords", voicer: ChoraleVoicer | None = None) -> Harmonization:
     """One chord per bar for ``melody`` (shipped Nottingham HMM unless ``model``).
+
+    Parameters
+    ----------
+    melody : Melody
+        The tune; any meter.
+    model : HarmonyModel, optional
+        Chord HMM; default the shipped Nottingham one.
+    voicing : {"chords", "chorale"}, default "chords"
+        ``"chorale"`` also voices alto, tenor and bass under the melody, one chord tone
+        each per beat (:func:`wavesmith.music.chorale.voice_melody`, tables learned from
+        the Bach chorales).
+    voicer : ChoraleVoicer, optional
+        Voicing tables for ``"chorale"``; default the shipped ones.
 
     Raises
     ------
     AudioValueError
-        If the melody has no notes.
+        If the melody has no notes or ``voicing`` is unknown.
     """
+    _check_voicing(voicing)
     model = model or load_harmony()
     tonic, mode = estimate_key(melody)
     chords = model.decode(melody)
-    return Harmonization(f"{NOTE_NAMES[tonic]} {mode}", chords, bars=len(chords))
+    voices = None
+    if voicing == "chorale":
+        from wavesmith.music.chorale import voice_melody
+
+        voices = voice_melody(melody, chords, voicer)
+    return Harmonization(f"{NOTE_NAMES[tonic]} {mode}", chords, bars=len(chords),
+                         voicing=voicing, voices=voices)
 
 
 def harmonize_file(source: str | os.PathLike[str], output: str | os.PathLike[str], *,
-                   audio: str | os.PathLike[str] | None = None) -> Harmonization:
+                   audio: str | os.PathLike[str] | None = None,
+                   voicing: str = "chords") -> Harmonization:
     """Read ``source``'s melody (top line of the highest track), choose a chord per bar and
-    write melody + chords as a two-track MIDI file (and optionally rendered audio).
+    write melody + chords as a two-track MIDI file (and optionally rendered audio); with
+    ``voicing="chorale"`` a four-track file instead: soprano (the melody), alto, tenor,
+    bass (see :func:`harmonize`).
 
     Raises
     ------
     AudioFileError
         Missing or corrupt MIDI.
     AudioValueError
-        Output equal to the input, no notes, only drums, or an unwritable folder.
+        Output equal to the input, no notes, only drums, an unwritable folder or an
+        unknown ``voicing``.
+    ModelError
+        If the chord or voicing tables cannot be loaded.
     """
     from wavesmith.music.midi import read_melody, save_midi
 
+    _check_voicing(voicing)
     src, dst = Path(source), Path(output)
     if dst.resolve() == src.resolve():
         raise AudioValueError(f"{dst}: output would overwrite the input")
@@ -345,8 +389,13 @@ def harmonize_file(source: str | os.PathLike[str], output: str | os.PathLike[str
         if p is not None and not p.parent.is_dir():
             raise AudioValueError(f"{p}: folder {p.parent} does not exist")
     melody = read_melody(src)
-    result = harmonize(melody)
-    pm = harmony_midi(melody, result.chords)
+    result = harmonize(melody, voicing=voicing)
+    if result.voices is not None:
+        from wavesmith.music.chorale import chorale_midi
+
+        pm = chorale_midi(melody, result.voices)
+    else:
+        pm = harmony_midi(melody, result.chords)
     rendered = None
     if audio is not None:  # render first: a missing synth leaves nothing written
         from wavesmith.music.render import render_midi
@@ -358,4 +407,5 @@ def harmonize_file(source: str | os.PathLike[str], output: str | os.PathLike[str
 
         io.save(rendered, audio)
     return Harmonization(result.key, result.chords, str(dst),
-                         None if audio is None else str(audio), result.bars)
+                         None if audio is None else str(audio), result.bars, voicing,
+                         result.voices)

@@ -177,9 +177,22 @@ def transcribe(audio: Audio, *, onset_threshold: float = 0.5, frame_threshold: f
 
 
 def note_f_measure(reference: pretty_midi.PrettyMIDI, estimate: list[TranscribedNote], *,
-                   onset_tolerance_s: float = 0.05) -> dict[str, float]:
-    """Note-level precision, recall and F-measure (onset within ``onset_tolerance_s`` and
-    pitch within 50 cents; offsets ignored), as ``mir_eval.transcription`` computes them."""
+                   onset_tolerance_s: float = 0.05, offset_ratio: float | None = None,
+                   offset_min_tolerance_s: float = 0.05) -> dict[str, float]:
+    """Note-level precision, recall and F-measure, as ``mir_eval.transcription`` computes them.
+
+    A reference and an estimated note match when their onsets are within
+    ``onset_tolerance_s`` seconds and their pitches within 50 cents; each note matches at
+    most once. With ``offset_ratio`` (mir_eval's usual 0.2) the offsets must also agree,
+    within ``offset_ratio`` times the reference note's duration or ``offset_min_tolerance_s``
+    seconds, whichever is larger; ``None`` ignores offsets. All pitched (non-drum) notes of
+    ``reference`` count.
+
+    Raises
+    ------
+    AudioValueError
+        If the reference has no pitched notes.
+    """
     import mir_eval
 
     ref = [(n.start, n.end, n.pitch) for ins in reference.instruments if not ins.is_drum
@@ -194,6 +207,7 @@ def note_f_measure(reference: pretty_midi.PrettyMIDI, estimate: list[Transcribed
     else:
         ei, ep = np.zeros((0, 2)), np.zeros(0)
     p, r, f, _ = mir_eval.transcription.precision_recall_f1_overlap(
-        ri, rp, ei, ep, onset_tolerance=onset_tolerance_s, offset_ratio=None)
+        ri, rp, ei, ep, onset_tolerance=onset_tolerance_s, offset_ratio=offset_ratio,
+        offset_min_tolerance=offset_min_tolerance_s)
     return {"precision": float(p), "recall": float(r), "f_measure": float(f),
             "reference_notes": len(ref), "estimated_notes": len(estimate)}

@@ -15,6 +15,10 @@ Attributes (:data:`ATTRIBUTES`; each name's opposite is the same vector negated)
   C, shifted, decoded, transposed back, so ``G major`` becomes ``G minor``.
 * ``dense`` / ``sparse``: segments in the top quarter of note onsets per bar vs the bottom
   quarter (tonic-normalised too).
+* ``chorale`` / ``folk``: soprano lines of the Bach chorales (music21 corpus, training
+  split of :func:`wavesmith.music.chorale_corpus.split_chorales`; 4/4 ones) vs all the
+  Nottingham tunes' segments (tonic-normalised too). Its effect is measured with a small
+  folk/chorale classifier (:mod:`wavesmith.music.style`).
 
 Vectors are computed from the training split only by :func:`attribute_vectors` and shipped
 in ``data/vae_attributes.json`` with the SHA-256 of the VAE they belong to (``python
@@ -47,6 +51,7 @@ SHIPPED_ATTRIBUTES = DATA_DIR / "vae_attributes.json"
 ATTRIBUTES: dict[str, tuple[str, float]] = {
     "minor": ("minor", 1.0), "major": ("minor", -1.0),
     "dense": ("dense", 1.0), "sparse": ("dense", -1.0),
+    "chorale": ("chorale", 1.0), "folk": ("chorale", -1.0),
 }
 MAX_AMOUNT = 4.0            # |amount| beyond this decodes to noise
 DENSITY_QUANTILE = 0.25     # top / bottom share of segments by onsets for "dense"
@@ -111,26 +116,8 @@ def _segments(melody: Melody) -> tuple[np.ndarray, int]:
     return segs, len(segs) * SEGMENT_STEPS
 
 
-def attribute_vectors(vae: Any, melodies: list[Melody], *, batch: int = 512
-                      ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Compute the attribute vectors from real ``melodies`` (the training split).
-
-    Parameters
-    ----------
-    vae : MelodyVAE
-        The trained VAE (latent means are used).
-    melodies : list of Melody
-        Tunes in a meter the VAE takes (others are skipped).
-
-    Returns
-    -------
-    vectors : dict
-        ``{"minor": (latent,), "dense": (latent,)}`` float32.
-    stats : dict
-        Counts of the segments behind each mean (JSON-ready).
-    """
-    import torch
-
+def _tonic_c_segments(melodies: list[Melody]) -> dict[str, list[np.ndarray]]:
+    """Non-empty 2-bar segments of each usable melody in C, grouped by the melody's mode."""
     from wavesmith.music.vae import SEGMENT_STEPS
 
     segs: dict[str, list[np.ndarray]] = {"major": [], "minor": []}
@@ -142,7 +129,35 @@ def attribute_vectors(vae: Any, melodies: list[Melody], *, batch: int = 512
         s = s[(s >= 2).sum(1) > 0]
         if len(s):
             segs[mode].append(s)
-    by_mode = {k: np.concatenate(v) for k, v in segs.items()}
+    return segs
+
+
+def attribute_vectors(vae: Any, melodies: list[Melody], *,
+                      chorales: list[Melody] | None = None, batch: int = 512
+                      ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Compute the attribute vectors from real ``melodies`` (the training split).
+
+    Parameters
+    ----------
+    vae : MelodyVAE
+        The trained VAE (latent means are used).
+    melodies : list of Melody
+        Tunes in a meter the VAE takes (others are skipped).
+    chorales : list of Melody, optional
+        Chorale soprano lines (training split); when given, the ``chorale`` vector (mean
+        chorale segment minus mean segment of ``melodies``) is added.
+
+    Returns
+    -------
+    vectors : dict
+        ``{"minor": (latent,), "dense": (latent,)}`` float32, and ``"chorale"`` when
+        ``chorales`` is given.
+    stats : dict
+        Counts of the segments behind each mean (JSON-ready).
+    """
+    import torch
+
+    by_mode = {k: np.concatenate(v) for k, v in _tonic_c_segments(melodies).items()}
     every = np.concatenate(list(by_mode.values()))
 
     def means(x: np.ndarray) -> np.ndarray:
@@ -158,8 +173,16 @@ def attribute_vectors(vae: Any, melodies: list[Melody], *, batch: int = 512
     dense, sparse = mu_all[onsets >= hi], mu_all[onsets <= lo]
     vectors = {"minor": (mu["minor"].mean(0) - mu["major"].mean(0)).astype(np.float32),
                "dense": (dense.mean(0) - sparse.mean(0)).astype(np.float32)}
-    stats = {"segments": {"major": len(by_mode["major"]), "minor": len(by_mode["minor"]),
-                          "dense": len(dense), "sparse": len(sparse)},
+    counts = {"major": len(by_mode["major"]), "minor": len(by_mode["minor"]),
+              "dense": len(dense), "sparse": len(sparse)}
+    if chorales is not None:
+        segs = [s for v in _tonic_c_segments(chorales).values() for s in v]
+        if not segs:
+            raise AudioValueError("attribute_vectors: no chorale segments in a 2-bar meter")
+        mu_chorale = means(np.concatenate(segs))
+        vectors["chorale"] = (mu_chorale.mean(0) - mu_all.mean(0)).astype(np.float32)
+        counts["chorale"] = len(mu_chorale)
+    stats = {"segments": counts,
              "onsets_per_segment_thresholds": [float(lo), float(hi)],
              "vector_norms": {k: float(np.linalg.norm(v)) for k, v in vectors.items()},
              "latent_std_mean": float(mu_all.std(0).mean())}

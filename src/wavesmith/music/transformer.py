@@ -13,7 +13,8 @@ embedding were enough here. Sampling uses a key/value cache; when the window is 
 cache is rebuilt from its last half.
 
 The shipped weights (``data/transformer_nottingham.pt`` + ``.json`` card) are trained by
-``scripts/train_music.py transformer`` with :func:`wavesmith.learn.trainer.fit`.
+``wavesmith train run configs/music/transformer.yaml`` (:mod:`wavesmith.music.train_melody`)
+with :func:`wavesmith.learn.trainer.fit`.
 """
 
 from __future__ import annotations

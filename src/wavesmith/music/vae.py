@@ -7,7 +7,8 @@ classes). Encoder: token embedding → bidirectional LSTM → the two final hidd
 states of an LSTM that reads the previous token (teacher forcing while training) with ``z``
 concatenated at every step, and predicts the next token. Training minimises the per-segment
 cross-entropy plus ``beta * max(KL - free_bits, 0)`` with ``beta`` annealed from 0
-(MusicVAE's free bits and KL annealing), see ``scripts/train_music.py vae``.
+(MusicVAE's free bits and KL annealing), see :mod:`wavesmith.music.train_melody`
+(``wavesmith train run configs/music/vae.yaml``).
 
 Uses: :meth:`MelodyVAE.reconstruct`, :meth:`MelodyVAE.sample`, and
 :meth:`MelodyVAE.interpolate` (spherical interpolation between the latent means of two

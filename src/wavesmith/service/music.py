@@ -108,7 +108,8 @@ def interpolate(
 def transfer(
     file: Annotated[UploadFile, File(description="MIDI file whose melody to transform "
                                      "(4/4, 2/4 or 2/2).")],
-    attribute: Annotated[str, Form(description="minor, major, dense or sparse.")],
+    attribute: Annotated[str, Form(description="minor, major, dense, sparse, chorale or "
+                                   "folk.")],
     amount: Annotated[float, Form(description="Multiple of the attribute vector, -4..4.")
                       ] = 1.0,
     audio: AudioForm = False,
@@ -129,16 +130,20 @@ def transfer(
 def harmonize(
     file: Annotated[UploadFile, File(description="MIDI file whose melody to harmonize.")],
     audio: AudioForm = False,
+    voicing: Annotated[str, Form(description="chords (a block-chord track) or chorale "
+                                 "(alto, tenor, bass tracks learned from the Bach "
+                                 "chorales).")] = "chords",
 ) -> FileResponse:
-    """The uploaded melody plus a chord track (one chord per bar, Nottingham chord HMM)."""
+    """The uploaded melody plus a chord track (one chord per bar, Nottingham chord HMM),
+    or with ``voicing=chorale`` plus alto, tenor and bass tracks (four-part harmony)."""
     from wavesmith.music.harmonize import harmonize_file
 
     with workdir(keep=True) as work:
         src = _saved(work, file, "in")
         midi = work.path / "harmonized.mid"
         wav = work.path / "harmonized.wav" if audio else None
-        harmonize_file(src, midi, audio=wav)
-    return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-chords")
+        harmonize_file(src, midi, audio=wav, voicing=voicing)
+    return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-{voicing}")
 
 
 @router.post("/transcribe", response_class=FileResponse, responses=MIDI_RESPONSE)
