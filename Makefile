@@ -15,7 +15,7 @@ APT_PACKAGES := ffmpeg chromium chromium-driver libfluidsynth3 timgm6mb-soundfon
 PIP_QUIET := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 DEMO_OUT := results/demo
 
-.PHONY: install system-deps demo test test-fast lint bench serve clean train-digits train-ctc train-music eval-edit eval-analysis
+.PHONY: install system-deps demo test test-fast lint bench serve clean train-digits train-digits-loso train-ctc train-music eval-edit eval-analysis
 
 install: system-deps $(STAMP)
 
@@ -84,16 +84,25 @@ bench: install
 	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_edit.py
 	$(BIN)/python bench/bench_asr.py
+	$(BIN)/python bench/bench_models.py
 
-# Reproduce the shipped digit CNN (src/wavesmith/models/weights/digits_cnn*): ~3 min per run
-# on 2 idle cores; writes runs/digits_cnn and replaces the shipped ONNX files and cards.
+# Reproduce the shipped digit classifiers (src/wavesmith/models/weights/digits_{whisper,cnn}*):
+# ~7 and ~3 CPU-minutes on 2 cores; writes runs/<name> and replaces the shipped ONNX files and
+# cards. train-digits-loso prints the leave-one-speaker-out mean of the default model (~35 min).
 train-digits: install
+	$(BIN)/wavesmith train run configs/digits_whisper.yaml --out runs/digits_whisper
+	$(BIN)/wavesmith train export runs/digits_whisper/best.pt -o runs/digits_whisper/onnx --ship digits_whisper --noise ../shared/data/noise
 	$(BIN)/wavesmith train run configs/digits_cnn.yaml --out runs/digits_cnn
 	$(BIN)/wavesmith train export runs/digits_cnn/best.pt -o runs/digits_cnn/onnx --ship digits_cnn --noise ../shared/data/noise
 
-# Reproduce the shipped CTC connected-digit model (weights/digits_ctc*): a 25-minute CPU-time
-# budget on one thread (more wall time on a busy machine).
+train-digits-loso: install
+	$(BIN)/wavesmith train run configs/digits_whisper.yaml --loso --out runs/digits_whisper_loso
+
+# Reproduce the shipped CTC connected-digit models (weights/digits_ctc*): ~12 CPU-minutes
+# (Whisper features) and a 25-minute CPU-time budget (log-mel), one thread each.
 train-ctc: install
+	$(BIN)/wavesmith train run configs/digits_ctc_whisper.yaml --out runs/digits_ctc_whisper
+	$(BIN)/wavesmith train export runs/digits_ctc_whisper/best.pt -o runs/digits_ctc_whisper/onnx --ship digits_ctc_whisper --noise ../shared/data/noise
 	$(BIN)/wavesmith train run configs/digits_ctc.yaml --out runs/digits_ctc
 	$(BIN)/wavesmith train export runs/digits_ctc/best.pt -o runs/digits_ctc/onnx --ship digits_ctc --noise ../shared/data/noise
 

@@ -125,3 +125,22 @@ def test_dataset_items_have_fixed_shape(tiny_manifest: Path, tmp_path: Path) -> 
     x, y = ds[3]
     assert tuple(x.shape) == (40, 101) and str(x.dtype) == "torch.float32"
     assert int(y) in (0, 1) and len(ds) == 24
+
+
+def test_whisper_frontend_gives_encoder_frames(digits_dir: Path, tmp_path: Path) -> None:
+    from wavesmith.learn.data import load_clip, log_mel_features
+
+    params = FeatureParams(frontend="whisper_tiny", clip_s=1.0)
+    assert (params.n_features, params.n_frames, params.frame_s) == (384, 50, 0.02)
+    cache = FeatureCache(params, tmp_path)
+    first = cache.get(digits_dir / "7_theo_3.wav")
+    assert first.shape == (384, 50) and np.isfinite(first).all()
+    assert np.array_equal(cache.get(digits_dir / "7_theo_3.wav"), first) and cache.hits == 1
+    # any length (connected strings): 20 ms frames, frames_for agrees with the encoder
+    x = np.concatenate([fixed_window(np.zeros(10, np.float32), 8000),
+                        load_clip(
+                            digits_dir / "3_george_0.wav", params).samples[0]])
+    f = log_mel_features(x, params)
+    assert f.shape == (384, params.frames_for(x.size)) and f.shape[1] == x.size // 160
+    with pytest.raises(AudioValueError, match="frontend='mfcc'"):
+        FeatureParams(frontend="mfcc")

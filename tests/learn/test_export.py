@@ -20,12 +20,16 @@ from wavesmith.models.registry import load_recognizer, read_onnx_metadata
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("name", ["digit_cnn", "digit_crnn"])
+@pytest.mark.parametrize("name", ["digit_cnn", "digit_crnn", "digit_bilstm", "digit_transformer",
+                                  "digit_pool"])
 def test_export_parity_and_table(name: str, tiny_manifest: Path, tmp_path: Path) -> None:
     params = FeatureParams(n_mels=32)
     torch.manual_seed(0)
+    sizes = {"digit_pool": {"hidden": 16}, "digit_bilstm": {"proj": 16, "hidden": 16},
+             "digit_transformer": {"d_model": 16, "heads": 2, "layers": 1}
+             }.get(name, {"channels": [8, 16]})
     model = build_model(name, {"n_mels": 32, "n_frames": params.n_frames, "n_classes": 2,
-                               "channels": [8, 16]})
+                               **sizes})
     ck = save_checkpoint(tmp_path / "m.pt", model.eval(), labels=["0", "1"],
                          feature_params=asdict(params), train_config={}, metrics={})
     report = export_checkpoint(ck, tmp_path / "onnx", manifest=tiny_manifest,

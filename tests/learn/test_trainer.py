@@ -154,7 +154,7 @@ def test_every_config_builds_its_model(config: Path) -> None:
 
     cfg = TrainConfig.from_yaml(config)
     params = FeatureParams(**cfg.features)
-    model = build_model(cfg.model, {"n_mels": params.n_mels, "n_frames": params.n_frames,
+    model = build_model(cfg.model, {"n_mels": params.n_features, "n_frames": params.n_frames,
                                     "n_classes": 10, **cfg.model_config})
     assert model.name == cfg.model and cfg.name == config.stem
     assert sum(p.numel() for p in model.parameters()) < 1_500_000   # small, CPU-trainable
@@ -177,3 +177,27 @@ def test_val_holdout_validates_on_clips_of_training_speakers(tiny_manifest: Path
     assert _splits(m, 0.2) == (train_rows, val_rows)      # by file-name hash: stable
     with pytest.raises(AudioValueError, match=r"val_holdout=0\.7"):
         _splits(m, 0.7)
+
+
+def test_whisper_frontend_head_trains_and_ctc_pool_is_reused(tiny_manifest: Path,
+                                                              tmp_path: Path) -> None:
+    feats = {"frontend": "whisper_tiny", "sample_rate": 8000, "clip_s": 1.0}
+    res = train(_cfg(tiny_manifest, tmp_path / "wt", tmp_path / "cache", model="digit_pool",
+                     model_config={"hidden": 16, "dropout": 0.0}, features=feats, epochs=4,
+                     lr=0.003))
+    losses = [h["train_loss"] for h in res.history]
+    assert losses[-1] < 0.8 * losses[0]
+    # frozen Whisper frames separate "zero" from "one" of an unseen speaker at once
+    assert res.metrics["test_accuracy"] >= 0.9
+    ck = load_checkpoint(res.best_checkpoint, expect_model="digit_pool")
+    assert ck.model.config.n_mels == 384 and ck.feature_params["frontend"] == "whisper_tiny"
+
+    cfg = _cfg(tiny_manifest, tmp_path / "ctc", tmp_path / "cache", model="digit_ctc",
+               model_config={"channels": 16, "layers": 1, "kernel": 3, "first_kernel": 3,
+                             "stride": 1, "hidden": 16, "dropout": 0.0},
+               features={"frontend": "whisper_tiny", "sample_rate": 8000},
+               strings={"min_digits": 2, "max_digits": 3, "train_strings": 8,
+                        "eval_strings": 2, "train_pool": True},
+               epochs=3, batch_size=4, lr=0.01, beam_size=2)
+    res = train(cfg)
+    assert len(res.history) == 3 and res.metrics["n_test"] == 2

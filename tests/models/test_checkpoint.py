@@ -12,13 +12,14 @@ from wavesmith.models.checkpoint import build_model, load_checkpoint, save_check
 from wavesmith.models.cnn import DigitCNN, DigitCNNConfig
 from wavesmith.models.crnn import DigitCRNN, DigitCRNNConfig
 from wavesmith.models.ctc import DigitCTC, DigitCTCConfig
+from wavesmith.models.pool import DigitPool, DigitPoolConfig
 from wavesmith.models.rnn import DigitBiLSTM, DigitBiLSTMConfig
 from wavesmith.models.transformer import DigitTransformer, DigitTransformerConfig
 
 
 @pytest.mark.parametrize(("cls", "cfg"), [
     (DigitCNN, DigitCNNConfig(n_mels=32, n_frames=51)), (DigitCRNN, DigitCRNNConfig(n_mels=32)),
-    (DigitBiLSTM, DigitBiLSTMConfig(n_mels=32)),
+    (DigitBiLSTM, DigitBiLSTMConfig(n_mels=32)), (DigitPool, DigitPoolConfig(n_mels=32)),
     (DigitTransformer, DigitTransformerConfig(n_mels=32, n_frames=51))])
 def test_models_map_features_to_logits(cls: type, cfg: object) -> None:
     model = cls(cfg).eval()
@@ -48,7 +49,7 @@ def test_model_task_names_the_training_objective() -> None:
 
     assert {n: model_task(n) for n in MODELS} == {
         "digit_cnn": "classify", "digit_crnn": "classify", "digit_bilstm": "classify",
-        "digit_transformer": "classify", "digit_ctc": "ctc"}
+        "digit_transformer": "classify", "digit_ctc": "ctc", "digit_pool": "classify"}
     with pytest.raises(ModelError, match="unknown model 'nope'"):
         model_task("nope")
 

@@ -14,6 +14,7 @@ from wavesmith.learn.data import FeatureCache, FeatureParams, ManifestRow
 from wavesmith.learn.evaluate import OnnxClassifier, evaluate
 from wavesmith.models.registry import (
     SHIPPED,
+    SHIPPED_CTC,
     WEIGHTS_DIR,
     DigitRecognizer,
     DigitStringRecognizer,
@@ -69,32 +70,41 @@ def test_shipped_accuracy_on_held_out_speakers(name: str, shared_data: Path,
     params = FeatureParams(**card["feature_params"])
     rep = evaluate(OnnxClassifier(WEIGHTS_DIR / card["file"]), rows, card["labels"], params,
                    FeatureCache(params, tmp_path), snr_db=())
-    # the same file on the same clips: the stated figure, up to 1 clip of float noise
-    assert rep.accuracy >= card["metrics"]["accuracy_clean"] - 1 / len(rows)
+    # the same file on the same clips: the stated figure, up to float noise
+    assert rep.accuracy >= card["metrics"]["accuracy_clean"] - _tolerance(params, len(rows))
+
+
+def _tolerance(params: FeatureParams, n: int) -> float:
+    """One clip for log-mel models; 1 % where the int8 Whisper encoder's kernels (chosen by
+    CPU features) may round differently on another machine."""
+    return 1 / n if params.frontend == "logmel" else 0.01
 
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_shipped_accuracy_at_10_db_held_out_noise(shared_data: Path, tmp_path: Path) -> None:
-    card = shipped_info("digits_cnn")
+@pytest.mark.parametrize("name", ["digits_whisper", "digits_cnn"])
+def test_shipped_accuracy_at_10_db_held_out_noise(name: str, shared_data: Path,
+                                                  tmp_path: Path) -> None:
+    card = shipped_info(name)
     rows = _test_rows(shared_data, card)
     params = FeatureParams(**card["feature_params"])
     bank = NoiseBank(shared_data / "noise", params.sample_rate,
                      heldout_fraction=AugmentConfig().noise_heldout_fraction)
     rep = evaluate(OnnxClassifier(WEIGHTS_DIR / card["file"]), rows, card["labels"], params,
                    FeatureCache(params, tmp_path), noise=bank, snr_db=(10.0,))
-    assert rep.robustness["10 dB"] >= card["metrics"]["robustness"]["10 dB"] - 1 / len(rows)
+    assert rep.robustness["10 dB"] >= (card["metrics"]["robustness"]["10 dB"]
+                                       - _tolerance(params, len(rows)))
 
 
 @pytest.mark.integration
 def test_recognize_digit_on_real_recordings(shared_data: Path) -> None:
-    card = shipped_info("digits_cnn")
+    card = shipped_info()
     speaker = card["metrics"]["test_speakers"][0]
     digits = shared_data / "speech" / "digits"
     preds = [recognize_digit(digits / f"{d}_{speaker}_{i}.wav") for d in range(10)
              for i in range(5)]
     correct = sum(p.label == str(i // 5) for i, p in enumerate(preds))
-    assert correct >= 40  # 50 clips of an unseen speaker
+    assert correct >= 47  # 50 clips of an unseen speaker (the card states 99 % on 500)
     assert all(0.0 < p.confidence <= 1.0 for p in preds)
     audio = io.load(digits / f"3_{speaker}_0.wav")
     assert recognize_digit(audio).path is None
@@ -121,8 +131,9 @@ def test_cards_hold_no_machine_paths(card: Path) -> None:
     assert not [t for t in texts if t.startswith(("/", "~")) or "/tmp" in t]
 
 
-def test_shipped_ctc_is_small_verified_and_refuses_other_rates() -> None:
-    card = shipped_info("digits_ctc")
+@pytest.mark.parametrize("name", SHIPPED_CTC)
+def test_shipped_ctc_is_small_verified_and_refuses_other_rates(name: str) -> None:
+    card = shipped_info(name)
     path = WEIGHTS_DIR / card["file"]
     assert path.stat().st_size <= MAX_CTC_BYTES
     assert card["task"] == "ctc" and card["labels"] == [str(d) for d in range(10)]
@@ -136,11 +147,11 @@ def test_shipped_ctc_is_small_verified_and_refuses_other_rates() -> None:
         load_string_recognizer("digits_cnn")
 
 
-def _card_test_strings(shared_data: Path, n: int) -> list:
+def _card_test_strings(shared_data: Path, n: int, name: str = "digits_ctc_whisper") -> list:
     from wavesmith.learn.strings import StringComposer, StringConfig, fixed_strings
     from wavesmith.learn.trainer import TEST_SEED_OFFSET
 
-    card = shipped_info("digits_ctc")
+    card = shipped_info(name)
     params = FeatureParams(**card["feature_params"])
     tc = card["train_config"]
     comp = StringComposer(_test_rows(shared_data, card), card["labels"], params,
@@ -150,7 +161,7 @@ def _card_test_strings(shared_data: Path, n: int) -> list:
 
 @pytest.mark.integration
 def test_recognize_digit_string_on_held_out_speaker(shared_data: Path, tmp_path: Path) -> None:
-    card = shipped_info("digits_ctc")
+    card = shipped_info("digits_ctc_whisper")   # the default
     strings = _card_test_strings(shared_data, 40)
     preds = [recognize_digit_string(s.audio) for s in strings]
     acc = float(np.mean([p.text == s.text for p, s in zip(preds, strings, strict=True)]))
@@ -168,17 +179,19 @@ def test_recognize_digit_string_on_held_out_speaker(shared_data: Path, tmp_path:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_shipped_ctc_reaches_its_stated_accuracy(shared_data: Path) -> None:
+@pytest.mark.parametrize("name", SHIPPED_CTC)
+def test_shipped_ctc_reaches_its_stated_accuracy(name: str, shared_data: Path) -> None:
     from wavesmith.learn.evaluate import OnnxCTC, evaluate_strings
 
-    card = shipped_info("digits_ctc")
-    strings = _card_test_strings(shared_data, card["metrics"]["n_test_strings"])
+    card = shipped_info(name)
+    strings = _card_test_strings(shared_data, card["metrics"]["n_test_strings"], name)
     params = FeatureParams(**card["feature_params"])
     bank = NoiseBank(shared_data / "noise", params.sample_rate,
                      heldout_fraction=AugmentConfig().noise_heldout_fraction)
     rep = evaluate_strings(OnnxCTC(WEIGHTS_DIR / card["file"]), strings, card["labels"],
                            params, frame_s=card["frame_s"], noise=bank, snr_db=(10.0,),
                            beam_size=card["metrics"]["beam_size"])
+    tol = 0.002 if params.frontend == "logmel" else 0.01   # see _tolerance
     for cond in ("clean", "10 dB"):   # same file, same strings: the stated figures
-        assert rep.string_accuracy[cond] >= card["metrics"]["string_accuracy"][cond] - 0.002
-        assert rep.der[cond] <= card["metrics"]["digit_error_rate"][cond] + 0.002
+        assert rep.string_accuracy[cond] >= card["metrics"]["string_accuracy"][cond] - tol
+        assert rep.der[cond] <= card["metrics"]["digit_error_rate"][cond] + tol

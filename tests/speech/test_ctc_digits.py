@@ -67,6 +67,6 @@ def test_engine_options_and_silence(engine: CtcDigitsTranscriber) -> None:
     with pytest.raises(AudioValueError, match="fixed vocabulary"):
         list(engine.transcribe_chunks([(0.0, silence)],
                                       TranscribeOptions(keyphrases=("one",))))
-    assert engine.sample_rate == 8000 and engine.model_name == "digits_ctc"
+    assert engine.sample_rate == 8000 and engine.model_name == "digits_ctc_whisper"
     with pytest.raises(AudioValueError, match="--model-dir is for whisper"):
         CtcDigitsTranscriber.load(model_dir="/nowhere")

@@ -193,12 +193,17 @@ def recognize(
     files: Annotated[list[Path], typer.Argument(help="Audio files, one spoken digit each "
                                                 "(any rate; resampled explicitly to 8 kHz).",
                                                 readable=False, show_default=False)],
-    model: Annotated[str, typer.Option("--model", "-m", help="Shipped model (digits_cnn, "
-                                       "digits_cnn_int8) or an exported .onnx.")] = "digits_cnn",
+    model: Annotated[str, typer.Option("--model", "-m", help="Shipped model (digits_whisper, "
+                                       "digits_whisper_int8, digits_cnn, digits_cnn_int8) or "
+                                       "an exported .onnx.")] = "digits_whisper",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON list: path, label, "
                                           "confidence per file.")] = False,
 ) -> None:
-    """Recognise the isolated spoken digit (0-9) in each FILE with our shipped CNN (offline).
+    """Recognise the isolated spoken digit (0-9) in each FILE with a shipped model (offline).
+
+    The default, digits_whisper, is a small head we trained on the frozen Whisper tiny.en
+    encoder; digits_cnn is our from-scratch log-mel CNN (smaller, faster, less accurate on
+    new voices).
 
     Bad files are named on stderr; the others are still recognised, and the exit code is 2 if
     any failed.

@@ -285,7 +285,7 @@ def export(
         table.add_row(r.variant, f"{r.size_bytes / 1024:.1f}", f"{r.latency_ms:.3f}",
                       f"{r.accuracy:.2%}")
     out.print(table)
-    out.print(f"log-mel front end: {report.feature_ms:.3f} ms per clip")
+    out.print(f"front end: {report.feature_ms:.3f} ms per clip")
     for p in shipped:
         out.print(f"installed {p}")
 

@@ -57,6 +57,7 @@ DEFAULT_CACHE_DIR = Path(os.environ.get("WAVESMITH_CACHE", Path.home() / ".cache
                          ) / "features"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)$")   # digit_speaker_index
+FRONTENDS = ("logmel", "whisper_tiny")
 FEATURE_SCALE_DB = 40.0     # dB; log-mel (0 … -80 dB re. clip max) maps to [-1, 1]
 
 
@@ -74,6 +75,15 @@ class FeatureParams:
     clip_s: float = 1.0           # seconds; clips are padded or cropped to this length
     top_db: float = 80.0          # dB floor below each clip's maximum
     cmn: bool = True              # subtract each band's mean over the clip (speaker/channel)
+    frontend: str = "logmel"      # "logmel", or "whisper_tiny": frozen Whisper tiny.en encoder
+    #                               frames (384 channels, 20 ms) of the clip resampled to
+    #                               16 kHz (wavesmith.models.whisper_encoder); n_fft,
+    #                               hop_frames, n_mels, top_db and cmn are then unused
+
+    def __post_init__(self) -> None:
+        if self.frontend not in FRONTENDS:
+            raise AudioValueError(f"features: frontend={self.frontend!r} is not one of "
+                                  f"{', '.join(FRONTENDS)}")
 
     @property
     def clip_frames(self) -> int:
@@ -81,9 +91,35 @@ class FeatureParams:
         return round(self.clip_s * self.sample_rate)
 
     @property
+    def n_features(self) -> int:
+        """Channels of a feature frame: ``n_mels``, or 384 for ``whisper_tiny``."""
+        if self.frontend == "whisper_tiny":
+            from wavesmith.models.whisper_encoder import ENCODER_DIM
+
+            return ENCODER_DIM
+        return self.n_mels
+
+    @property
+    def frame_s(self) -> float:
+        """Seconds between feature frames (the hop; 20 ms for ``whisper_tiny``)."""
+        if self.frontend == "whisper_tiny":
+            from wavesmith.models.whisper_encoder import ENCODER_FRAME_S
+
+            return ENCODER_FRAME_S
+        return self.hop_frames / self.sample_rate
+
+    def frames_for(self, n_samples: int) -> int:
+        """Feature frames of ``n_samples`` at :attr:`sample_rate` (any length)."""
+        if self.frontend == "whisper_tiny":
+            from wavesmith.models.whisper_encoder import ENCODER_SAMPLE_RATE, mel_frames
+
+            return mel_frames(round(n_samples * ENCODER_SAMPLE_RATE / self.sample_rate)) // 2
+        return 1 + n_samples // self.hop_frames
+
+    @property
     def n_frames(self) -> int:
-        """Feature frames per clip (centred STFT: ``1 + clip_frames // hop_frames``)."""
-        return 1 + self.clip_frames // self.hop_frames
+        """Feature frames per clip (log-mel, centred STFT: ``1 + clip_frames // hop_frames``)."""
+        return self.frames_for(self.clip_frames)
 
     def key(self) -> str:
         """Stable text of the parameters, for cache keys."""
@@ -362,14 +398,18 @@ def features_from_audio(audio: Audio, params: FeatureParams) -> np.ndarray:
 
 
 def log_mel_features(samples: np.ndarray, params: FeatureParams) -> np.ndarray:
-    """Return scaled log-mel features of mono samples of any length, ``(n_mels, n_frames)``.
+    """Return the features of mono samples of any length, ``(n_features, n_frames)``.
 
     The front end of :func:`features_from_audio` without the fixed window (``params.clip_s``
-    is ignored): ``n_frames = 1 + len(samples) // hop_frames``. Connected digit strings
-    (:mod:`wavesmith.learn.strings`) use it on whole utterances. ``samples`` is a 1-D float32
-    array at ``params.sample_rate`` Hz (the caller checks the rate).
+    is ignored): scaled log-mel, ``n_frames = 1 + len(samples) // hop_frames``, or with
+    ``params.frontend == "whisper_tiny"`` Whisper encoder frames (:func:`whisper_features`).
+    Connected digit strings (:mod:`wavesmith.learn.strings`) use it on whole utterances.
+    ``samples`` is a 1-D float32 array at ``params.sample_rate`` Hz (the caller checks the
+    rate).
     """
     x = np.ascontiguousarray(samples, dtype=np.float32)
+    if params.frontend == "whisper_tiny":
+        return whisper_features(x, params)
     if not np.any(x):  # silence: log-mel re. max is undefined; use the floor
         floor = 0.0 if params.cmn else 1.0 - params.top_db / FEATURE_SCALE_DB
         return np.full((params.n_mels, 1 + x.size // params.hop_frames), floor,
@@ -380,6 +420,29 @@ def log_mel_features(samples: np.ndarray, params: FeatureParams) -> np.ndarray:
     if params.cmn:
         feats = feats - feats.mean(axis=1, keepdims=True)
     return feats.astype(np.float32)
+
+
+def whisper_features(samples: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """Frozen Whisper tiny.en encoder frames ``(384, n_frames)`` of mono samples at
+    ``params.sample_rate`` (resampled to the encoder's 16 kHz with soxr, a property of the
+    model, not a guess about the input)."""
+    import soxr
+
+    from wavesmith.models.whisper_encoder import ENCODER_SAMPLE_RATE, encode
+
+    x = samples
+    if params.sample_rate != ENCODER_SAMPLE_RATE:
+        x = soxr.resample(x, params.sample_rate, ENCODER_SAMPLE_RATE, quality="HQ")
+    feats = encode(x, threads=_torch_threads())
+    return feats[:, :params.frames_for(samples.size)]
+
+
+def _torch_threads() -> int:
+    """The intra-op thread count the trainer set for torch (1 when torch is not loaded)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else 1
 
 
 def load_clip(path: Path, params: FeatureParams) -> Audio:
@@ -429,7 +492,7 @@ class FeatureCache:
         if file.is_file():
             try:
                 feats = np.load(file, allow_pickle=False)
-                if feats.shape == (self.params.n_mels, self.params.n_frames):
+                if feats.shape == (self.params.n_features, self.params.n_frames):
                     self.hits += 1
                     return feats
             except (OSError, ValueError):
@@ -445,7 +508,7 @@ class FeatureCache:
     def many(self, paths: Sequence[Path],
              progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Features of many files stacked: shape ``(len(paths), n_mels, n_frames)``."""
-        out = np.empty((len(paths), self.params.n_mels, self.params.n_frames), np.float32)
+        out = np.empty((len(paths), self.params.n_features, self.params.n_frames), np.float32)
         for i, p in enumerate(paths):
             out[i] = self.get(p)
             if progress is not None:

@@ -120,7 +120,7 @@ def noisy_features(rows: Sequence[ManifestRow], params: FeatureParams, noise: No
     Clip ``i`` gets a noise segment drawn by ``default_rng([seed, i])``, so every SNR and
     every model sees the same noise for the same clip.
     """
-    out = np.empty((len(rows), params.n_mels, params.n_frames), np.float32)
+    out = np.empty((len(rows), params.n_features, params.n_frames), np.float32)
     for i, r in enumerate(rows):
         clip = load_clip(r.path, params)
         seg = noise.segment(clip.frames, np.random.default_rng([seed, i]), heldout=True)
@@ -233,7 +233,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike[str], manifest: str | os.P
                                 cfg.eval_strings,
                                 int(train_config.get("seed", 0)) + TEST_SEED_OFFSET)
         return evaluate_strings(ctc_model, strings, labels, params,
-                                frame_s=params.hop_frames * stride / params.sample_rate,
+                                frame_s=params.frame_s * stride,
                                 noise=bank, snr_db=snr_db,
                                 beam_size=int(train_config.get("beam_size", DEFAULT_BEAM)))
     report = evaluate(clf, m.split(split), labels, params, FeatureCache(params, cache_dir),

@@ -110,7 +110,7 @@ def export_onnx(model: Any, params: FeatureParams, path: str | os.PathLike[str],
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    dummy = torch.zeros(1, params.n_mels, params.n_frames)
+    dummy = torch.zeros(1, params.n_features, params.n_frames)
     model.eval()
     axes: dict[str, dict[int, str]] = {"features": {0: "batch"}, "logits": {0: "batch"}}
     if getattr(model, "task", "classify") == "ctc":
@@ -366,7 +366,7 @@ def _ship_ctc(ck: Any, src: Path, name: str, dest: Path, noise_dir: Any,
     strings = _test_strings(ck, manifest_path, "test")
     target = dest / f"{name}.onnx"
     shutil.copyfile(src / "model.onnx", target)
-    frame_s = params.hop_frames * ck.model.config.stride / params.sample_rate
+    frame_s = params.frame_s * ck.model.config.stride
     snrs = tuple(ck.train_config.get("eval_snr_db") or (10.0,))
     rep = evaluate_strings(OnnxCTC(target), strings, ck.labels, params, frame_s=frame_s,
                            noise=bank, snr_db=snrs if bank else (),

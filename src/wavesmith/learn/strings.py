@@ -63,6 +63,10 @@ class StringConfig:
     train_strings: int = 3000     # utterances drawn per training epoch
     eval_strings: int = 500       # fixed utterances in the val and test sets
     digit_gain_db_max: float = 3.0  # dB, training: per-digit level change, uniform ±
+    train_pool: bool = False      # True: the train_strings utterances are drawn and augmented
+    #                               once (item i from seed [seed, i]) and their features kept
+    #                               in memory for every epoch (SpecAugment stays fresh); for
+    #                               costly front ends such as whisper_tiny
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_digits <= self.max_digits:
@@ -255,15 +259,17 @@ class StringDataset:
             length or composer.config.train_strings)
         self.augment = augment
         self.noise = noise
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
+        self._pool: dict[int, tuple[np.ndarray, tuple[str, ...]]] = {}
         self.spec = SpecAugmenter(augment, seed + 1) if augment is not None else None
         self._features: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return self.length
 
-    def _augmented(self) -> DigitString:
-        c, rng, comp = self.augment, self.rng, self.composer
+    def _augmented(self, rng: np.random.Generator) -> DigitString:
+        c, comp = self.augment, self.composer
         assert c is not None
         sr = comp.params.sample_rate
         spk, labels, clips, gaps = comp.draw(rng)
@@ -297,8 +303,16 @@ class StringDataset:
             if i not in self._features:
                 self._features[i] = log_mel_features(self.strings[i].audio.samples[0], params)
             feats, labels = self._features[i], self.strings[i].labels
+        elif self.composer.config.train_pool:
+            if i not in self._pool:
+                s = self._augmented(np.random.default_rng([self.seed, i]))
+                self._pool[i] = (log_mel_features(s.audio.samples[0], params
+                                                  ).astype(np.float16), s.labels)
+            feats, labels = self._pool[i][0].astype(np.float32), self._pool[i][1]
+            if self.spec is not None:
+                feats = self.spec(feats)
         else:
-            s = self._augmented()
+            s = self._augmented(self.rng)
             feats, labels = log_mel_features(s.audio.samples[0], params), s.labels
             if self.spec is not None:
                 feats = self.spec(feats)

@@ -318,7 +318,7 @@ def _train(cfg: TrainConfig, resume: str | os.PathLike[str] | None,
                                          collate_fn=collate)
 
     # -- model, optimiser, schedule
-    model_cfg = {"n_mels": params.n_mels, "n_frames": params.n_frames,
+    model_cfg = {"n_mels": params.n_features, "n_frames": params.n_frames,
                  "n_classes": len(labels), **cfg.model_config}
     model = build_model(cfg.model, model_cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -408,7 +408,7 @@ def _train(cfg: TrainConfig, resume: str | os.PathLike[str] | None,
     if test_rows and ctc:
         test_comp = StringComposer(test_rows, labels, params, strings)
         tests = fixed_strings(test_comp, strings.eval_strings, cfg.seed + TEST_SEED_OFFSET)
-        frame_s = params.hop_frames * best_ck.model.config.stride / params.sample_rate
+        frame_s = params.frame_s * best_ck.model.config.stride
         srep = evaluate_strings(TorchCTC(best_ck.model), tests, labels, params, frame_s=frame_s,
                                 noise=bank, snr_db=cfg.eval_snr_db if bank else (),
                                 beam_size=cfg.beam_size, seed=cfg.seed)

@@ -29,6 +29,7 @@ from wavesmith.errors import ModelError
 from wavesmith.models.cnn import DigitCNN, DigitCNNConfig
 from wavesmith.models.crnn import DigitCRNN, DigitCRNNConfig
 from wavesmith.models.ctc import DigitCTC, DigitCTCConfig
+from wavesmith.models.pool import DigitPool, DigitPoolConfig
 from wavesmith.models.rnn import DigitBiLSTM, DigitBiLSTMConfig
 from wavesmith.models.transformer import DigitTransformer, DigitTransformerConfig
 
@@ -42,6 +43,7 @@ MODELS: dict[str, tuple[type[nn.Module], type]] = {
     "digit_bilstm": (DigitBiLSTM, DigitBiLSTMConfig),
     "digit_transformer": (DigitTransformer, DigitTransformerConfig),
     "digit_ctc": (DigitCTC, DigitCTCConfig),
+    "digit_pool": (DigitPool, DigitPoolConfig),
 }
 
 

@@ -1,7 +1,9 @@
 """Shipped weights: find, verify (SHA-256) and run them with onnxruntime.
 
-Two kinds: isolated-digit classifiers (:func:`recognize_digit`, ``digits_cnn``) and the CTC
-connected-digit recognizer (:func:`recognize_digit_string`, ``digits_ctc``).
+Two kinds: isolated-digit classifiers (:func:`recognize_digit`; default ``digits_whisper``, a
+small head on the frozen Whisper tiny.en encoder; ``digits_cnn``, our from-scratch log-mel CNN)
+and CTC connected-digit recognizers (:func:`recognize_digit_string`; default
+``digits_ctc_whisper``; ``digits_ctc`` from scratch).
 
 Each shipped model is ``weights/<name>.onnx`` plus ``weights/<name>.json`` holding the
 file's SHA-256, the labels, the feature parameters, the training config, the measured
@@ -28,14 +30,18 @@ from wavesmith import io
 from wavesmith.audio import Audio, check_audio
 from wavesmith.errors import ModelError, ModelNotFoundError
 
-__all__ = ["SHIPPED", "SHIPPED_CTC", "WEIGHTS_DIR", "DigitPrediction", "DigitRecognizer",
+__all__ = ["DEFAULT_DIGITS", "DEFAULT_STRINGS", "SHIPPED", "SHIPPED_CTC", "WEIGHTS_DIR",
+           "DigitPrediction", "DigitRecognizer",
            "DigitSpan", "DigitStringPrediction", "DigitStringRecognizer", "load_model",
            "load_recognizer", "load_string_recognizer", "onnx_session", "read_onnx_metadata",
            "recognize_digit", "recognize_digit_string", "sha256_file", "shipped_info"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-SHIPPED = ("digits_cnn", "digits_cnn_int8")   # classifiers under WEIGHTS_DIR (<name>.onnx/.json)
-SHIPPED_CTC = ("digits_ctc",)                 # CTC string recognizers, same layout
+# classifiers under WEIGHTS_DIR (<name>.onnx/.json)
+SHIPPED = ("digits_whisper", "digits_whisper_int8", "digits_cnn", "digits_cnn_int8")
+SHIPPED_CTC = ("digits_ctc_whisper", "digits_ctc")   # CTC string recognizers, same layout
+DEFAULT_DIGITS = "digits_whisper"                    # the best classifier (model card)
+DEFAULT_STRINGS = "digits_ctc_whisper"               # the best string recognizer
 DEFAULT_BEAM = 8                              # prefix beam width of the string recognizer
 EDGE_PAD_S = 0.2       # s of digital silence added at each end of a clip (training strings
 #                        had 0.05-0.3 s of silence at their edges)
@@ -85,7 +91,7 @@ def read_onnx_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     return dict(json.loads(raw))
 
 
-def shipped_info(name: str = "digits_cnn") -> dict[str, Any]:
+def shipped_info(name: str = DEFAULT_DIGITS) -> dict[str, Any]:
     """The JSON card of a shipped model (config, metrics, provenance, SHA-256)."""
     card = WEIGHTS_DIR / f"{name}.json"
     if name not in (*SHIPPED, *SHIPPED_CTC) or not card.is_file():
@@ -179,7 +185,7 @@ def _shipped(name: str) -> DigitRecognizer:
     return DigitRecognizer(WEIGHTS_DIR / card["file"], sha256=card["sha256"])
 
 
-def load_recognizer(name_or_path: str | os.PathLike[str] = "digits_cnn") -> DigitRecognizer:
+def load_recognizer(name_or_path: str | os.PathLike[str] = DEFAULT_DIGITS) -> DigitRecognizer:
     """Load a shipped model by name (verified against its card's SHA-256) or an ``.onnx``
     file exported by ``wavesmith train export``."""
     if str(name_or_path) in SHIPPED:
@@ -192,8 +198,8 @@ def load_recognizer(name_or_path: str | os.PathLike[str] = "digits_cnn") -> Digi
 
 
 def recognize_digit(audio: Audio | str | os.PathLike[str], *,
-                    model: str | os.PathLike[str] = "digits_cnn") -> DigitPrediction:
-    """Recognise a spoken digit (0-9) in a file or an ``Audio`` with the shipped CNN.
+                    model: str | os.PathLike[str] = DEFAULT_DIGITS) -> DigitPrediction:
+    """Recognise a spoken digit (0-9) in a file or an ``Audio`` with a shipped classifier.
 
     Examples
     --------
@@ -262,7 +268,7 @@ class DigitStringRecognizer:
         self.path = path
         self.labels: list[str] = list(meta["labels"])
         self.params = FeatureParams(**meta["feature_params"])
-        self.frame_s = self.params.hop_frames * int(meta["stride"]) / self.params.sample_rate
+        self.frame_s = self.params.frame_s * int(meta["stride"])
         self.session = onnx_session(path, threads)
         self.beam_size = beam_size
 
@@ -357,7 +363,7 @@ def _shipped_ctc(name: str, beam_size: int) -> DigitStringRecognizer:
                                  beam_size=beam_size)
 
 
-def load_string_recognizer(name_or_path: str | os.PathLike[str] = "digits_ctc", *,
+def load_string_recognizer(name_or_path: str | os.PathLike[str] = DEFAULT_STRINGS, *,
                            beam_size: int = DEFAULT_BEAM) -> DigitStringRecognizer:
     """Load a shipped CTC model by name (SHA-256 checked) or an exported ``.onnx`` file."""
     if str(name_or_path) in SHIPPED_CTC:
@@ -370,7 +376,7 @@ def load_string_recognizer(name_or_path: str | os.PathLike[str] = "digits_ctc", 
 
 
 def recognize_digit_string(audio: Audio | str | os.PathLike[str], *,
-                           model: str | os.PathLike[str] = "digits_ctc",
+                           model: str | os.PathLike[str] = DEFAULT_STRINGS,
                            beam_size: int = DEFAULT_BEAM) -> DigitStringPrediction:
     """Recognise a spoken string of English digits (a PIN, a phone number) with the shipped
     CTC model: returns the text, a confidence and each digit's time.

@@ -1,9 +1,11 @@
-"""The digits engine: wavesmith's own CTC connected-digit recognizer (shipped ``digits_ctc``).
+"""The digits engine: wavesmith's own CTC connected-digit recognizer.
 
 A small Wav2Letter-style network (:mod:`wavesmith.models.ctc`) trained on strings of real
 spoken digits, run by onnxruntime with a prefix beam search
-(:class:`wavesmith.models.registry.DigitStringRecognizer`). It knows the ten English digits
-and nothing else, so it suits spoken PINs, phone numbers and codes, offline and in ~1.5 MB.
+(:class:`wavesmith.models.registry.DigitStringRecognizer`). The default,
+``digits_ctc_whisper``, reads the frames of the frozen Whisper tiny.en encoder; ``digits_ctc``
+reads log-mel features and was trained from scratch. Either knows the ten English digits and
+nothing else, so it suits spoken PINs, phone numbers and codes, offline.
 
 Unlike the other engines it works at **8 kHz**, the rate of its training data: ``_prepare``
 downmixes by the mean of the channels and resamples straight to the model's rate (soxr HQ),
@@ -32,16 +34,16 @@ class CtcDigitsTranscriber(Transcriber):
     """The shipped CTC digit-string model as a :class:`Transcriber`; build it with :meth:`load`."""
 
     name = "digits"
-    model_name = "digits_ctc"
+    model_name = "digits_ctc_whisper"
 
-    def __init__(self, recognizer: Any, model_name: str = "digits_ctc") -> None:
+    def __init__(self, recognizer: Any, model_name: str = "digits_ctc_whisper") -> None:
         self._recognizer = recognizer
         self.model_name = model_name
 
     @classmethod
     def load(cls, *, model: str | None = None,
              model_dir: str | os.PathLike[str] | None = None) -> CtcDigitsTranscriber:
-        """Load the shipped ``digits_ctc`` (SHA-256 checked) or, with ``model``, another
+        """Load the shipped ``digits_ctc_whisper`` (SHA-256 checked) or, with ``model``, another
         shipped CTC name or an exported ``.onnx`` file.
 
         Raises
@@ -56,9 +58,9 @@ class CtcDigitsTranscriber(Transcriber):
         if model_dir is not None:
             raise AudioValueError("engine 'digits' takes --model (a shipped name or an .onnx "
                                   "export); --model-dir is for whisper")
-        from wavesmith.models.registry import load_string_recognizer
+        from wavesmith.models.registry import DEFAULT_STRINGS, load_string_recognizer
 
-        name = model or "digits_ctc"
+        name = model or DEFAULT_STRINGS
         return cls(load_string_recognizer(name), str(name))
 
     @property
