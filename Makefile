@@ -66,6 +66,7 @@ demo: install
 	$(BIN)/wavesmith music generate --model transformer --bars 16 --seed 1 -o $(DEMO_OUT)/tune_transformer.mid
 	$(BIN)/wavesmith music continue $(DEMO_OUT)/tune.mid -o $(DEMO_OUT)/tune_continued_transformer.mid --model transformer --bars 8
 	$(BIN)/wavesmith music harmonize $(DEMO_OUT)/tune_continued_transformer.mid -o $(DEMO_OUT)/tune_harmonized.mid --audio $(DEMO_OUT)/tune_harmonized.wav
+	$(BIN)/wavesmith music harmonize $(DEMO_OUT)/tune.mid -o $(DEMO_OUT)/tune_satb.mid --voicing chorale --audio $(DEMO_OUT)/tune_satb.wav
 	$(BIN)/wavesmith music transfer $(DEMO_OUT)/tune.mid -o $(DEMO_OUT)/tune_minor.mid --attribute minor --amount 1.0 --audio $(DEMO_OUT)/tune_minor.wav
 	$(BIN)/wavesmith music transcribe examples/trumpet.ogg -o $(DEMO_OUT)/trumpet.mid
 	@echo "demo results in $(DEMO_OUT)/:"; ls -l $(DEMO_OUT)
