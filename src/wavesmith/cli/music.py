@@ -47,9 +47,7 @@ def generate(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
     model: ModelOpt = "markov",
-    bars: Annotated[int, typer.Option("--bars", help="Length in bars. --model vae: a "
-                                      "multiple of 16 comes from the 16-bar hierarchical "
-                                      "VAE, another even count from the 2-bar VAE.")] = 16,
+    bars: Annotated[int, typer.Option("--bars", help="Length in bars.")] = 16,
     seed: SeedOpt = 1,
     temperature: TempOpt = 1.0,
     top_k: TopKOpt = None,
@@ -61,9 +59,6 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a melody and write it as MIDI (optionally audio and a piano roll).
-
-    With --model vae, --bars 16, 32, 48 ... samples one latent code per 16 bars from the
-    hierarchical 16-bar VAE; other even --bars one code per 2 bars from the 2-bar VAE.
 
     Example: wavesmith music generate --model markov --bars 16 --seed 1 -o out.mid --audio out.wav
     """
@@ -109,31 +104,24 @@ def continue_(
 @app.command()
 def interpolate(
     ctx: typer.Context,
-    source_a: Annotated[Path, typer.Argument(help="MIDI file A (its first 16 or 2 bars; "
-                                             "4/4, 2/4 or 2/2).", show_default=False)],
+    source_a: Annotated[Path, typer.Argument(help="MIDI file A (its first 2 bars, 4/4 or "
+                                             "2/4).", show_default=False)],
     source_b: Annotated[Path, typer.Argument(help="MIDI file B.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
-    steps: Annotated[int, typer.Option("--steps", help="Melodies from A to B, ends "
+    steps: Annotated[int, typer.Option("--steps", help="2-bar melodies from A to B, ends "
                                        "included (2..64).")] = 5,
-    bars: Annotated[int | None, typer.Option("--bars", help="16: the 16-bar VAE on the "
-                                             "first 16 bars; 2: the 2-bar VAE on the first "
-                                             "2 bars. Default: 16 when A and B both have 16 "
-                                             "bars of 4/4 (256 16th notes), else 2.",
-                                             show_default=False)] = None,
     audio: AudioOpt = None,
     plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Morph melody A into melody B in a VAE's latent space (spherical interpolation);
-    the STEPS melodies are written one after the other. Tunes of at least 16 bars of 4/4
-    use the 16-bar VAE (STEPS x 16 bars), shorter ones the 2-bar VAE (STEPS x 2 bars).
+    """Morph melody A into melody B in the VAE's latent space (spherical interpolation);
+    the STEPS 2-bar melodies are written one after the other.
 
     Example: wavesmith music interpolate a.mid b.mid -o morph.mid --steps 5
     """
     from wavesmith.music.generate import interpolate_file
 
-    report = interpolate_file(source_a, source_b, output, steps=steps, bars=bars, audio=audio,
-                              plot=plot)
+    report = interpolate_file(source_a, source_b, output, steps=steps, audio=audio, plot=plot)
     _report(ctx, report, as_json)
 
 

@@ -1,13 +1,9 @@
 """Generation front door shared by the CLI and the service: model names, MIDI/audio output.
 
 Trained models: ``markov`` (the n-gram baseline), ``transformer``
-(:mod:`wavesmith.music.transformer`), ``vae`` (generation and interpolation of 4/4, no
-continuation) and ``gan`` (:mod:`wavesmith.music.gan`; 4-bar 4/4 phrases, generation only).
-``vae`` is two networks, picked by length (:func:`vae_for_bars`): a multiple of 16 bars
-comes from the hierarchical 16-bar VAE (:mod:`wavesmith.music.vae16`; one latent code per
-16 bars), any other even number of bars from the 2-bar VAE (:mod:`wavesmith.music.vae`; one
-code per 2 bars). Interpolation uses the 16-bar VAE when both melodies hold 16 bars of 4/4
-(256 16th notes), else the 2-bar VAE on their first 2 bars. A name in
+(:mod:`wavesmith.music.transformer`), ``vae`` (:mod:`wavesmith.music.vae`; generation
+and interpolation of 2-bar 4/4 segments, no continuation) and ``gan``
+(:mod:`wavesmith.music.gan`; 4-bar 4/4 phrases, generation only). A name in
 :data:`PLANNED_MODELS` raises :class:`~wavesmith.errors.ModelNotFoundError` until its
 checkpoint ships (never a stand-in result).
 """
@@ -33,13 +29,11 @@ __all__ = [
     "interpolate_file",
     "sample",
     "transfer_file",
-    "vae_for_bars",
 ]
 
 AVAILABLE_MODELS = ("markov", "transformer", "vae", "gan")
 PLANNED_MODELS: tuple[str, ...] = ()
-CONTINUE_MODELS = ("markov", "transformer")   # the VAEs model fixed 2- or 16-bar spans
-VAE_BARS = (2, 16)                            # bars per latent code of the two VAEs
+CONTINUE_MODELS = ("markov", "transformer")   # the VAE models fixed 2-bar segments only
 
 
 @dataclass(frozen=True)
@@ -101,13 +95,6 @@ def _no_top_k(model: str, top_k: int | None) -> None:
         raise AudioValueError(f"top_k is supported by the transformer only, not {model!r}")
 
 
-def vae_for_bars(bars: int) -> int:
-    """Bars per latent code of the VAE that generates ``bars`` bars: 16 (the hierarchical
-    VAE) for a positive multiple of 16, else 2 (which refuses odd or out-of-range counts)."""
-    ok = isinstance(bars, int) and not isinstance(bars, bool) and bars > 0
-    return 16 if ok and bars % 16 == 0 else 2
-
-
 def sample(model: str = "markov", *, bars: int = 16, seed: int | None = 1,
            temperature: float = 1.0, top_k: int | None = None, steps_per_bar: int = 16,
            tempo_bpm: float = 120.0) -> Melody:
@@ -121,10 +108,8 @@ def sample(model: str = "markov", *, bars: int = 16, seed: int | None = 1,
                                          tempo_bpm=tempo_bpm, name=model)
     if model == "vae":
         from wavesmith.music.vae import load_vae
-        from wavesmith.music.vae16 import load_vae16
 
-        vae = load_vae16() if vae_for_bars(bars) == 16 else load_vae()
-        return vae.sample(bars=bars, seed=seed, temperature=temperature, top_k=top_k,
+        return load_vae().sample(bars=bars, seed=seed, temperature=temperature, top_k=top_k,
                                  steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm, name=model)
     if model == "gan":
         from wavesmith.music.gan import load_gan
@@ -182,39 +167,25 @@ def continue_file(source: str | os.PathLike[str], output: str | os.PathLike[str]
 
 def interpolate_file(source_a: str | os.PathLike[str], source_b: str | os.PathLike[str],
                      output: str | os.PathLike[str], *, steps: int = 5,
-                     bars: int | None = None,
                      audio: str | os.PathLike[str] | None = None,
                      plot: str | os.PathLike[str] | None = None, program: int = 0
                      ) -> GenerationReport:
-    """Interpolate in a VAE's latent space from the start of ``source_a``'s melody to
-    that of ``source_b`` and write the ``steps`` melodies one after the other (the first is
-    A's reconstruction, the last B's).
-
-    ``bars`` picks the VAE: 16 interpolates the first 16 bars (256 16th notes) with the
-    hierarchical 16-bar VAE (``16 * steps`` bars written), 2 the first 2 bars with the
-    2-bar VAE (``2 * steps`` bars). None (default) takes 16 when both melodies are at
-    least 256 16th notes long, else 2.
+    """Interpolate in the VAE's latent space from the first 2 bars of ``source_a``'s
+    melody to those of ``source_b`` and write the ``steps`` 2-bar melodies one after the
+    other (``2 * steps`` bars; the first is A's reconstruction, the last B's).
 
     Raises
     ------
     AudioValueError
-        Same path in and out, ``bars`` not 2, 16 or None, a melody not in 4/4, 2/4 or 2/2,
-        too short, or without notes at its start.
+        Same path in and out, a melody not in 4/4 or 2/4, no notes in the first 2 bars.
     """
     from wavesmith.music.vae import load_vae
-    from wavesmith.music.vae16 import WINDOW_STEPS, load_vae16
 
-    if bars is not None and bars not in VAE_BARS:
-        raise AudioValueError(f"bars={bars!r} must be 2 or 16 (or unset: 16 when both "
-                              "melodies are 16 bars of 4/4 long, else 2)")
     for src in (source_a, source_b):
         if Path(output).resolve() == Path(src).resolve():
             raise AudioValueError(f"{output}: output would overwrite the input")
     a, b = read_melody(source_a), read_melody(source_b)
-    if bars is None:
-        bars = 16 if min(a.steps, b.steps) >= WINDOW_STEPS else 2
-    vae = load_vae16() if bars == 16 else load_vae()
-    parts = vae.interpolate(a, b, steps)
+    parts = load_vae().interpolate(a, b, steps)
     mel = Melody(np.concatenate([p.tokens for p in parts]), a.steps_per_bar, a.tempo_bpm,
                  "vae-interpolation", a.time_signature)
     return _write(mel, "vae", Path(output), None if audio is None else Path(audio),
