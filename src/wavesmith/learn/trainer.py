@@ -36,10 +36,9 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from torch import nn
 
-from wavesmith.errors import AudioFileError, AudioValueError, ModelError
+from wavesmith.errors import AudioValueError, ModelError
 from wavesmith.learn.augment import AugmentConfig, NoiseBank, SpecAugmenter, WaveAugmenter
 from wavesmith.learn.data import (
     FeatureCache,
@@ -59,6 +58,7 @@ from wavesmith.learn.strings import (
     fixed_strings,
 )
 from wavesmith.models.checkpoint import build_model, load_checkpoint, model_task, save_checkpoint
+from wavesmith.yamlconfig import read_config_yaml
 
 __all__ = ["TrainConfig", "TrainResult", "fit", "seed_everything", "train", "train_loso",
            "with_overrides"]
@@ -111,14 +111,7 @@ class TrainConfig:
     def from_yaml(cls, path: str | os.PathLike[str], **overrides: Any) -> TrainConfig:
         """Load a config from YAML; ``overrides`` (not None) replace fields by name."""
         path = Path(path)
-        try:
-            values = yaml.safe_load(path.read_text()) or {}
-        except OSError as exc:
-            raise AudioFileError(f"{path}: cannot read config ({exc.strerror})") from exc
-        except yaml.YAMLError as exc:
-            raise AudioValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
-        if not isinstance(values, dict):
-            raise AudioValueError(f"{path}: a config must be a mapping of field: value")
+        values = read_config_yaml(path)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(values, source=str(path))
 

@@ -25,11 +25,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wavesmith.errors import AudioFileError, AudioValueError
 from wavesmith.music.midi import Melody, transpose
 from wavesmith.music.weights import DATA_DIR
+from wavesmith.yamlconfig import read_config_yaml
 
 __all__ = ["KINDS", "MusicTrainConfig", "MusicTrainResult", "build_config", "data_card",
            "describe", "epochs_for", "fit_config", "is_music_config", "load_chord_pairs",
@@ -181,15 +180,7 @@ class MusicTrainResult:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        values = yaml.safe_load(path.read_text()) or {}
-    except OSError as exc:
-        raise AudioFileError(f"{path}: cannot read config ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise AudioValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
-    if not isinstance(values, dict):
-        raise AudioValueError(f"{path}: a config must be a mapping of field: value")
-    return values
+    return read_config_yaml(path)
 
 
 def is_music_config(path: str | os.PathLike[str]) -> bool:
