@@ -114,6 +114,7 @@ train-music: install
 	$(BIN)/wavesmith train run configs/music/transformer.yaml --ship
 	$(BIN)/wavesmith train run configs/music/vae.yaml --ship
 	$(BIN)/python scripts/train_music.py attributes --ship
+	OMP_NUM_THREADS=1 $(BIN)/wavesmith train run configs/music/vae16.yaml --ship
 	$(BIN)/wavesmith train run configs/music/harmony.yaml --ship
 	$(BIN)/python scripts/train_music.py chorale --ship
 	$(BIN)/wavesmith train run configs/music/gan.yaml --ship

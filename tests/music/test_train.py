@@ -25,7 +25,8 @@ from wavesmith.music.weights import DATA_DIR
 
 CONFIGS = REPO / "configs" / "music"
 SHIPPED = {"transformer": "transformer_nottingham", "vae": "vae_nottingham_2bar",
-           "gan": "gan_nottingham", "harmony": "harmony_nottingham"}
+           "vae16": "vae_nottingham_16bar", "gan": "gan_nottingham",
+           "harmony": "harmony_nottingham"}
 TRAIN_FIELDS = ("batch_size", "lr", "weight_decay", "schedule", "grad_clip_norm", "patience",
                 "seed", "threads")
 
@@ -56,7 +57,7 @@ def test_every_kind_has_a_config() -> None:
     assert not is_music_config(REPO / "configs" / "digits_cnn.yaml")
 
 
-@pytest.mark.parametrize("name", ["transformer", "vae", "gan"])
+@pytest.mark.parametrize("name", ["transformer", "vae", "vae16", "gan"])
 def test_configs_match_the_shipped_cards(name: str) -> None:
     cfg = MusicTrainConfig.from_yaml(CONFIGS / f"{name}.yaml")
     card = json.loads((DATA_DIR / f"{SHIPPED[name]}.json").read_text())
@@ -76,7 +77,7 @@ def test_configs_match_the_shipped_cards(name: str) -> None:
             gan["lr_critic"], gan["ema_decay"], gan["eval_every"])
     else:
         assert card["config"]["transpose_semitones"] == cfg.transpose_semitones
-    if name == "vae":
+    if name in ("vae", "vae16"):
         assert (cfg.beta, cfg.free_bits_nats, cfg.anneal_fraction) == (
             card["config"]["beta"], card["config"]["free_bits_nats"],
             card["config"]["anneal_fraction"])

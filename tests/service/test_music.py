@@ -96,6 +96,33 @@ def test_continue_interpolate_harmonize(server: str, shared_data: Path) -> None:
     assert r.status_code == 422 and "6/8" in r.json()["error"]["message"]
 
 
+@pytest.mark.integration
+def test_vae_16_bars(server: str, shared_data: Path) -> None:
+    import numpy as np
+
+    from wavesmith.music.midi import Melody, read_melody
+    from wavesmith.music.vae16 import load_vae16
+
+    r = httpx.post(f"{server}/v1/music/generate",
+                   data={"model": "vae", "bars": "16", "seed": "2"}, timeout=60)
+    assert r.status_code == 200
+    want = load_vae16().sample(bars=16, seed=2)       # bars % 16 == 0: the 16-bar VAE
+    assert [n.pitch for n in _midi_notes(r.content)[0]] == [n.pitch for n in want.notes()]
+    d = shared_data / "music" / "midi" / "nottingham"
+    reel, hornpipe = d / "reelsa-c10.mid", d / "hpps10.mid"
+    files = {"a": ("a.mid", reel.read_bytes()), "b": ("b.mid", hornpipe.read_bytes())}
+    r = httpx.post(f"{server}/v1/music/interpolate", data={"steps": "2", "bars": "16"},
+                   files=files, timeout=60)
+    assert r.status_code == 200
+    path = load_vae16().interpolate(read_melody(reel), read_melody(hornpipe), 2)
+    both = Melody(np.concatenate([p.tokens for p in path]), 16)
+    assert [n.pitch for n in _midi_notes(r.content)[0]] == [n.pitch for n in both.notes()]
+    r = httpx.post(f"{server}/v1/music/interpolate", data={"steps": "2", "bars": "4"},
+                   files=files, timeout=60)
+    assert r.status_code == 422
+    assert "bars=4 must be 2 (the 2-bar VAE) or 16" in r.json()["error"]["message"]
+
+
 def test_harmonize_chorale_voicing(server: str) -> None:
     import numpy as np
 

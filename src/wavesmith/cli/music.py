@@ -47,7 +47,9 @@ def generate(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
     model: ModelOpt = "markov",
-    bars: Annotated[int, typer.Option("--bars", help="Length in bars.")] = 16,
+    bars: Annotated[int, typer.Option("--bars", help="Length in bars. --model vae: a "
+                                      "multiple of 16 comes from the 16-bar hierarchical "
+                                      "VAE, another even count from the 2-bar VAE.")] = 16,
     seed: SeedOpt = 1,
     temperature: TempOpt = 1.0,
     top_k: TopKOpt = None,
@@ -59,6 +61,9 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a melody and write it as MIDI (optionally audio and a piano roll).
+
+    With --model vae, --bars 16, 32, 48 ... samples one latent code per 16 bars from the
+    hierarchical 16-bar VAE; other even --bars one code per 2 bars from the 2-bar VAE.
 
     Example: wavesmith music generate --model markov --bars 16 --seed 1 -o out.mid --audio out.wav
     """
@@ -104,24 +109,30 @@ def continue_(
 @app.command()
 def interpolate(
     ctx: typer.Context,
-    source_a: Annotated[Path, typer.Argument(help="MIDI file A (its first 2 bars, 4/4 or "
-                                             "2/4).", show_default=False)],
+    source_a: Annotated[Path, typer.Argument(help="MIDI file A (its first 16 or 2 bars; "
+                                             "4/4, 2/4 or 2/2).", show_default=False)],
     source_b: Annotated[Path, typer.Argument(help="MIDI file B.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="MIDI file to write.")],
-    steps: Annotated[int, typer.Option("--steps", help="2-bar melodies from A to B, ends "
+    steps: Annotated[int, typer.Option("--steps", help="Melodies from A to B, ends "
                                        "included (2..64).")] = 5,
+    bars: Annotated[int, typer.Option("--bars", help="2: the 2-bar VAE on the first 2 bars "
+                                      "(91 % of held-out steps reconstructed); 16: the "
+                                      "16-bar VAE on the first 16 bars of 4/4 (69 %).")] = 2,
     audio: AudioOpt = None,
     plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Morph melody A into melody B in the VAE's latent space (spherical interpolation);
-    the STEPS 2-bar melodies are written one after the other.
+    """Morph melody A into melody B in a VAE's latent space (spherical interpolation);
+    the STEPS melodies are written one after the other: STEPS x 2 bars with the 2-bar VAE,
+    or STEPS x 16 bars with --bars 16 (the hierarchical 16-bar VAE; both tunes need 16
+    bars of 4/4).
 
-    Example: wavesmith music interpolate a.mid b.mid -o morph.mid --steps 5
+    Example: wavesmith music interpolate a.mid b.mid -o morph.mid --steps 5 [--bars 16]
     """
     from wavesmith.music.generate import interpolate_file
 
-    report = interpolate_file(source_a, source_b, output, steps=steps, audio=audio, plot=plot)
+    report = interpolate_file(source_a, source_b, output, steps=steps, bars=bars, audio=audio,
+                              plot=plot)
     _report(ctx, report, as_json)
 
 

@@ -1,9 +1,11 @@
 """Symbolic music: MIDI parsing and melody grids, metrics, the Markov baseline, the Music
-Transformer (:mod:`wavesmith.music.transformer`), the melody VAE (:mod:`wavesmith.music.vae`)
-with style transfer by attribute vectors (:mod:`wavesmith.music.transfer`), the bar GAN
-(:mod:`wavesmith.music.gan`), chord harmonization with four-part chorale voicing
-(:mod:`wavesmith.music.chorale`), rendering and audio-to-MIDI. Heavy libraries (torch,
-pretty_midi, fluidsynth, onnxruntime) load on first use: import the model modules directly.
+Transformer (:mod:`wavesmith.music.transformer`), the 2-bar melody VAE
+(:mod:`wavesmith.music.vae`) with style transfer by attribute vectors
+(:mod:`wavesmith.music.transfer`), the 16-bar hierarchical VAE
+(:mod:`wavesmith.music.vae16`), the bar GAN (:mod:`wavesmith.music.gan`), chord
+harmonization with four-part chorale voicing (:mod:`wavesmith.music.chorale`), rendering
+and audio-to-MIDI. Heavy libraries (torch, pretty_midi, fluidsynth, onnxruntime) load on
+first use: import the model modules directly.
 """
 
 from wavesmith.music.baseline import (

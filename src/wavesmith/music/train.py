@@ -4,9 +4,10 @@ One config (:class:`MusicTrainConfig`, ``kind`` picks the model) → seed → da
 Nottingham tunes, split by piece) → model → the trainer loop → held-out evaluation → weights
 and a JSON card (:func:`wavesmith.music.weights.save_weights`) in ``out_dir``; with ``ship``
 also in the package (``wavesmith/music/data``). The model-specific steps live in
-:mod:`wavesmith.music.train_melody` (transformer and VAE, through
-:func:`wavesmith.learn.trainer.fit`), :mod:`wavesmith.music.train_gan` (the GAN's own loop)
-and :mod:`wavesmith.music.train_harmony` (the chord HMM, counted, not trained by gradient).
+:mod:`wavesmith.music.train_melody` (transformer and 2-bar VAE, through
+:func:`wavesmith.learn.trainer.fit`), :mod:`wavesmith.music.train_vae16` (the 16-bar
+hierarchical VAE, same loop), :mod:`wavesmith.music.train_gan` (the GAN's own loop) and
+:mod:`wavesmith.music.train_harmony` (the chord HMM, counted, not trained by gradient).
 
 Budgets are CPU minutes of this process (``time.process_time``) on ``threads`` torch
 threads (1 for the shipped runs), so a run does the same work on a quiet machine as on a
@@ -59,6 +60,11 @@ _KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "batch_size": 64, "weight_decay": 0.01, "patience": 100,
         "model_config": {"dropout": 0.0}, "free_bits_nats": 32.0, "beta": 0.2,
         "anneal_fraction": 0.3},
+    "music_vae16": {
+        **_FIT, "name": "vae_nottingham_16bar", "out_dir": "runs/music/vae16",
+        "batch_size": 32, "weight_decay": 0.01, "patience": 100, "model_config": {},
+        "free_bits_nats": 128.0, "beta": 0.2, "anneal_fraction": 0.3, "hop_bars": 2,
+        "init_from": None},
     "music_gan": {
         "name": "gan_nottingham", "out_dir": "runs/music/gan", "minutes": 12.0,
         "batch_size": 32, "lr": 1e-4, "lr_critic": 4e-4, "ema_decay": 0.999,
@@ -96,6 +102,8 @@ class MusicTrainConfig:
     free_bits_nats: float = 32.0              # VAE: KL per segment not penalised (nats)
     beta: float = 0.2                         # VAE: final KL weight
     anneal_fraction: float = 0.3              # VAE: share of steps over which beta rises
+    hop_bars: int = 2                         # VAE16: bars between training window starts
+    init_from: str | None = None              # VAE16: 2-bar VAE weights to start from
     lr_critic: float = 4e-4                   # GAN: critic's Adam learning rate
     ema_decay: float = 0.999                  # GAN: generator weight average (shipped)
     eval_every: int = 250                     # GAN: generator steps between validations
@@ -158,6 +166,8 @@ class MusicTrainConfig:
         if self.limit is not None and self.ship:
             raise AudioValueError(f"{source}: a run with limit={self.limit} is a smoke run "
                                   "and is not shipped; drop limit or ship")
+        if self.kind == "music_vae16" and self.hop_bars < 1:
+            raise AudioValueError(f"{source}: hop_bars={self.hop_bars} must be >= 1")
         if self.kind == "music_gan" and self.eval_every < 1:
             raise AudioValueError(f"{source}: eval_every={self.eval_every} must be >= 1")
         if self.kind == "music_harmony" and not (self.emission_weights and self.backoff_ks):
@@ -391,6 +401,9 @@ def train_music(cfg: MusicTrainConfig, *, command: str | None = None,
     if cfg.kind == "music_vae":
         from wavesmith.music.train_melody import train_vae
         return train_vae(cfg, built_by=built_by, log=say)
+    if cfg.kind == "music_vae16":
+        from wavesmith.music.train_vae16 import train_vae16
+        return train_vae16(cfg, built_by=built_by, log=say)
     if cfg.kind == "music_gan":
         from wavesmith.music.train_gan import train_gan
         return train_gan(cfg, built_by=built_by, log=say)

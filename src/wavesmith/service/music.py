@@ -44,7 +44,9 @@ def _saved(work: Workdir, upload: UploadFile, prefix: str) -> Path:
 @router.post("/generate", response_class=FileResponse, responses=MIDI_RESPONSE)
 def generate(
     model: ModelForm = "markov",
-    bars: Annotated[int, Form(description="Length in bars (1..1024; even for vae).")] = 16,
+    bars: Annotated[int, Form(description="Length in bars (1..1024; even for vae: a "
+                              "multiple of 16 comes from the 16-bar VAE, another even "
+                              "count from the 2-bar VAE).")] = 16,
     seed: SeedForm = 1,
     temperature: TempForm = 1.0,
     top_k: TopKForm = None,
@@ -86,21 +88,24 @@ def continue_(
 
 @router.post("/interpolate", response_class=FileResponse, responses=MIDI_RESPONSE)
 def interpolate(
-    a: Annotated[UploadFile, File(description="MIDI file A (first 2 bars, 4/4 or 2/4).")],
+    a: Annotated[UploadFile, File(description="MIDI file A (first 16 or 2 bars; 4/4, 2/4 "
+                                  "or 2/2).")],
     b: Annotated[UploadFile, File(description="MIDI file B.")],
-    steps: Annotated[int, Form(description="2-bar melodies from A to B, ends included "
+    steps: Annotated[int, Form(description="Melodies from A to B, ends included "
                                "(2..64).")] = 5,
+    bars: Annotated[int, Form(description="2: the 2-bar VAE on the first 2 bars; 16: the "
+                              "16-bar VAE on the first 16 bars of 4/4.")] = 2,
     audio: AudioForm = False,
 ) -> FileResponse:
-    """Spherical interpolation in the melody VAE's latent space from A to B; the ``steps``
-    2-bar melodies one after the other."""
+    """Spherical interpolation in a melody VAE's latent space from A to B; the ``steps``
+    melodies (2 bars each, or 16 with ``bars=16``) one after the other."""
     from wavesmith.music.generate import interpolate_file
 
     with workdir(keep=True) as work:
         pa, pb = _saved(work, a, "a"), _saved(work, b, "b")
         midi = work.path / "interpolation.mid"
         wav = work.path / "interpolation.wav" if audio else None
-        interpolate_file(pa, pb, midi, steps=steps, audio=wav)
+        interpolate_file(pa, pb, midi, steps=steps, bars=bars, audio=wav)
     return _midi_or_wav(work, midi, wav, "interpolation")
 
 

@@ -1,0 +1,321 @@
+"""A hierarchical 16-bar MusicVAE (Roberts et al. 2018, §3.2: the "conductor" decoder).
+
+A window is :data:`WINDOW_STEPS` = 256 grid tokens (16 bars of 4/4 on the 16th-note grid,
+32 bars of 2/4), the same 130 token classes as the 2-bar model (:mod:`wavesmith.music.vae`).
+
+* Encoder: token embedding → bidirectional LSTM over all 256 steps → the two final hidden
+  states → ``mu``, ``log_var`` of a diagonal Gaussian latent ``z``.
+* Conductor: an LSTM whose initial state comes from ``z`` (and which reads ``z`` at each of
+  its :data:`N_BARS` = 16 steps) emits one embedding per bar of :data:`BAR_STEPS` = 16 steps.
+* Bar decoder: one LSTM shared by all bars. Its state is reset from the bar's embedding at
+  every bar line, so whatever carries over from bar to bar has to go through ``z`` and the
+  conductor. At each step it reads the previous token (teacher forcing in training; the
+  last token of the previous bar at a bar's first step) and the bar embedding.
+
+Training minimises the per-window cross-entropy plus ``beta * max(KL - free_bits, 0)`` with
+``beta`` annealed from 0, as the 2-bar model (:func:`wavesmith.music.train_melody.
+make_vae_loss`; ``wavesmith train run configs/music/vae16.yaml``, see
+:mod:`wavesmith.music.train_vae16`). Samples draw ``z`` from a Gaussian fitted to the
+training windows' posteriors (:meth:`HierarchicalVAE.fit_sampling_prior`), or from N(0, I)
+on request. Only meters whose bar divides 16 steps (4/4, 2/4, 2/2) are accepted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from wavesmith.errors import AudioValueError
+from wavesmith.music.midi import NO_EVENT, Melody
+from wavesmith.music.vae import MAX_STEPS, N_CLASSES, slerp
+from wavesmith.music.weights import DATA_DIR, load_network, one_thread
+
+__all__ = ["BAR_STEPS", "N_BARS", "SHIPPED_VAE16", "WINDOW_STEPS", "HierarchicalVAE",
+           "MelodyVAE16", "MusicVAE16Config", "load_vae16", "melody_windows"]
+
+BAR_STEPS = 16                 # 16th notes per conductor step: one bar of 4/4
+N_BARS = 16                    # conductor steps (bars) per window
+WINDOW_STEPS = BAR_STEPS * N_BARS   # 256 16th notes: 16 bars of 4/4
+MAX_BARS = 1024                # sample(): bars at most
+SHIPPED_VAE16 = DATA_DIR / "vae_nottingham_16bar.pt"
+MODEL_NAME = "music_vae16"
+
+
+@dataclass(frozen=True)
+class MusicVAE16Config:
+    """Sizes of :class:`HierarchicalVAE` (the defaults are the shipped model's)."""
+
+    embed: int = 64            # token embedding width
+    enc_hidden: int = 256      # encoder LSTM units per direction
+    latent: int = 256          # dimensions of z
+    conductor_hidden: int = 256
+    bar_embed: int = 64        # conductor output per bar
+    dec_hidden: int = 256      # bar decoder LSTM units
+    dec_layers: int = 2
+    dropout: float = 0.0
+
+
+class HierarchicalVAE(nn.Module):
+    """Encoder ``(batch, 256)`` classes → ``(mu, log_var)``; conductor + bar decoder
+    ``z`` → logits ``(batch, 256, 130)``."""
+
+    name = MODEL_NAME
+
+    def __init__(self, config: MusicVAE16Config) -> None:
+        super().__init__()
+        self.config = c = config
+        self.embed = nn.Embedding(N_CLASSES + 1, c.embed)  # + a start token for the decoder
+        self.encoder = nn.LSTM(c.embed, c.enc_hidden, batch_first=True, bidirectional=True)
+        self.to_latent = nn.Linear(2 * c.enc_hidden, 2 * c.latent)
+        self.conductor_init = nn.Linear(c.latent, 2 * c.conductor_hidden)
+        self.conductor = nn.LSTM(c.latent, c.conductor_hidden, batch_first=True)
+        self.to_bar = nn.Linear(c.conductor_hidden, c.bar_embed)
+        self.bar_init = nn.Linear(c.bar_embed, 2 * c.dec_layers * c.dec_hidden)
+        self.decoder = nn.LSTM(c.embed + c.bar_embed, c.dec_hidden, c.dec_layers,
+                               batch_first=True, dropout=c.dropout if c.dec_layers > 1 else 0)
+        self.drop = nn.Dropout(c.dropout)
+        self.head = nn.Linear(c.dec_hidden, N_CLASSES)
+        # the sampling distribution of z: N(0, I) until fit_sampling_prior() sets a diagonal
+        # Gaussian fitted to the training windows' posteriors (saved with the weights)
+        self.register_buffer("z_mean", torch.zeros(c.latent))
+        self.register_buffer("z_std", torch.ones(c.latent))
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x`` int64 ``(batch, 256)`` classes → ``mu``, ``log_var`` ``(batch, latent)``."""
+        _, (h, _) = self.encoder(self.embed(x))
+        mu, log_var = self.to_latent(torch.cat([h[0], h[1]], -1)).chunk(2, -1)
+        return mu, log_var.clamp(-10.0, 10.0)
+
+    def conduct(self, z: torch.Tensor) -> torch.Tensor:
+        """Bar embeddings ``(batch, 16, bar_embed)`` of ``z`` ``(batch, latent)``."""
+        h0, c0 = torch.tanh(self.conductor_init(z)).chunk(2, -1)
+        out, _ = self.conductor(z[:, None].expand(-1, N_BARS, -1).contiguous(),
+                                (h0[None].contiguous(), c0[None].contiguous()))
+        return torch.tanh(self.to_bar(out))
+
+    def _bar_state(self, bar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        c = self.config
+        s = torch.tanh(self.bar_init(bar)).view(-1, 2, c.dec_layers, c.dec_hidden)
+        return s[:, 0].transpose(0, 1).contiguous(), s[:, 1].transpose(0, 1).contiguous()
+
+    def decode_teacher(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced logits ``(batch, 256, 130)``: step ``k`` reads token ``k - 1``;
+        all 16 bars run as one batch of ``batch * 16`` sequences."""
+        n = x.shape[0]
+        bars = self.conduct(z).reshape(n * N_BARS, -1)
+        start = torch.full((n, 1), N_CLASSES, dtype=x.dtype)
+        prev = torch.cat([start, x[:, :-1]], 1).reshape(n * N_BARS, BAR_STEPS)
+        inp = torch.cat([self.drop(self.embed(prev)),
+                         bars[:, None].expand(-1, BAR_STEPS, -1)], -1)
+        out, _ = self.decoder(inp, self._bar_state(bars))
+        return self.head(self.drop(out)).reshape(n, WINDOW_STEPS, N_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training pass: ``(logits, kl)`` with ``kl`` in nats per window ``(batch,)``."""
+        mu, log_var = self.encode(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var) if self.training else mu
+        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(-1)
+        return self.decode_teacher(z, x), kl
+
+    @torch.no_grad()
+    def fit_sampling_prior(self, windows: torch.Tensor, *, batch: int = 256) -> None:
+        """Set ``z_mean``, ``z_std`` to the moments of the aggregate posterior of ``windows``
+        (classes ``(n, 256)``): the mean of ``mu`` and ``sqrt(var(mu) + mean(sigma**2))``.
+
+        With free bits the KL below the threshold costs nothing, so the posteriors drift off
+        N(0, I) (shifted means, smaller spread) and decoding ``z ~ N(0, I)`` leaves the
+        region the decoder was trained on; sampling from a Gaussian fitted to the
+        posteriors afterwards ("ex-post density estimation", Ghosh et al. 2020) does not.
+        """
+        mus, variances = [], []
+        for a in range(0, len(windows), batch):
+            mu, log_var = self.encode(windows[a:a + batch])
+            mus.append(mu)
+            variances.append(log_var.exp())
+        mu, var = torch.cat(mus), torch.cat(variances)
+        self.z_mean.copy_(mu.mean(0))
+        self.z_std.copy_((mu.var(0, unbiased=False) + var.mean(0)).sqrt())
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, *, temperature: float = 0.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Free-running decode of ``z`` ``(batch, latent)`` → classes ``(batch, 256)``;
+        greedy (argmax) when ``temperature`` is 0, else sampled with ``generator``."""
+        bars = self.conduct(z)
+        tok = torch.full((z.shape[0], 1), N_CLASSES, dtype=torch.int64)
+        out = []
+        for b in range(N_BARS):
+            state = self._bar_state(bars[:, b])
+            for _ in range(BAR_STEPS):
+                h, state = self.decoder(torch.cat([self.embed(tok), bars[:, b, None]], -1),
+                                        state)
+                logits = self.head(h[:, -1])
+                if temperature <= 0:
+                    tok = logits.argmax(-1, keepdim=True)
+                else:
+                    tok = torch.multinomial(F.softmax(logits.double() / temperature, -1), 1,
+                                            generator=generator)
+                out.append(tok)
+        return torch.cat(out, 1)
+
+
+def _check_meter(melody: Melody) -> None:
+    if BAR_STEPS % melody.steps_per_bar:
+        num, den = melody.time_signature
+        raise AudioValueError(f"{melody.name or 'melody'}: the 16-bar VAE models 4/4, 2/4 "
+                              f"and 2/2; a {num}/{den} bar of {melody.steps_per_bar} steps "
+                              "does not fit")
+
+
+def melody_windows(melody: Melody, *, hop_bars: int = 4, min_notes: int = 1) -> np.ndarray:
+    """The melody's 256-step windows starting on bar lines every ``hop_bars`` bars, as
+    classes (grid token + 2), int64 ``(windows, 256)``; windows with fewer than
+    ``min_notes`` onsets are skipped.
+
+    Raises
+    ------
+    AudioValueError
+        If the meter's bar does not divide 16 steps (e.g. 6/8, 3/4).
+    """
+    _check_meter(melody)
+    cls = melody.tokens.astype(np.int64) - NO_EVENT
+    wins = [cls[a:a + WINDOW_STEPS] for a in range(0, melody.steps - WINDOW_STEPS + 1,
+                                                   hop_bars * melody.steps_per_bar)]
+    wins = [w for w in wins if int((w >= 2).sum()) >= min_notes]
+    return np.stack(wins) if wins else np.zeros((0, WINDOW_STEPS), dtype=np.int64)
+
+
+class MelodyVAE16:
+    """A trained :class:`HierarchicalVAE` with melody-level reconstruction, sampling and
+    interpolation of 16-bar windows (latent means, greedy decoding: deterministic)."""
+
+    def __init__(self, model: HierarchicalVAE, card: dict[str, Any] | None = None) -> None:
+        self.model = model.eval()
+        self.card = card or {}
+
+    def _first_window(self, melody: Melody) -> torch.Tensor:
+        _check_meter(melody)
+        if melody.steps < WINDOW_STEPS:
+            raise AudioValueError(f"{melody.name or 'melody'}: {melody.steps} steps is "
+                                  f"shorter than one {WINDOW_STEPS}-step (16-bar 4/4) window")
+        wins = melody_windows(melody.with_tokens(melody.tokens[:WINDOW_STEPS]))
+        if not len(wins):
+            raise AudioValueError(f"{melody.name or 'melody'}: the first 16 bars have no "
+                                  "notes")
+        return torch.from_numpy(wins[:1])
+
+    @staticmethod
+    def _melody(classes: torch.Tensor, like: Melody | None, name: str,
+                tempo_bpm: float = 120.0) -> Melody:
+        toks = (classes.reshape(-1).numpy() + NO_EVENT).astype(np.int16)
+        if like is None:
+            return Melody(toks, 16, tempo_bpm, name, (4, 4))
+        return Melody(toks, like.steps_per_bar, like.tempo_bpm, name, like.time_signature)
+
+    @one_thread
+    @torch.no_grad()
+    def encode(self, melody: Melody) -> torch.Tensor:
+        """Latent mean ``(latent,)`` of the melody's first 256 steps (16 bars of 4/4)."""
+        return self.model.encode(self._first_window(melody))[0][0]
+
+    @one_thread
+    @torch.no_grad()
+    def reconstruct(self, melody: Melody) -> Melody:
+        """The first 16 bars encoded (mean) and decoded greedily."""
+        z = self.encode(melody)
+        return self._melody(self.model.decode(z[None]), melody, f"{melody.name}-vae16")
+
+    @one_thread
+    @torch.no_grad()
+    def sample(self, *, bars: int = 16, seed: int | None = 0, temperature: float = 1.0,
+               top_k: int | None = None, steps_per_bar: int = 16,
+               tempo_bpm: float = 120.0, name: str = "vae16",
+               standard_prior: bool = False) -> Melody:
+        """``bars`` bars (a multiple of 16) of 4/4: one latent code per 16 bars, each
+        decoded with tokens sampled at ``temperature``; same seed, same melody.
+
+        Codes come from the Gaussian fitted to the training posteriors
+        (:meth:`HierarchicalVAE.fit_sampling_prior`), or from N(0, I) with
+        ``standard_prior``. ``top_k`` is not supported (None)."""
+        if steps_per_bar != BAR_STEPS:
+            raise AudioValueError("the 16-bar VAE generates 4/4 only (steps_per_bar=16)")
+        if isinstance(bars, bool) or not isinstance(bars, int) or not \
+                N_BARS <= bars <= MAX_BARS or bars % N_BARS:
+            raise AudioValueError(f"bars={bars!r} must be a multiple of 16 in 16..{MAX_BARS} "
+                                  "for the 16-bar VAE")
+        if not 0 < temperature <= 10:
+            raise AudioValueError(f"temperature={temperature} must be in (0, 10]")
+        if top_k is not None:
+            raise AudioValueError("top_k is not supported by the VAE; leave it unset")
+        g = torch.Generator().manual_seed(0 if seed is None else seed)
+        z = torch.randn(bars // N_BARS, self.model.config.latent, generator=g)
+        if not standard_prior:
+            z = self.model.z_mean + self.model.z_std * z
+        out = self.model.decode(z, temperature=temperature, generator=g)
+        return self._melody(out, None, name, tempo_bpm)
+
+    @one_thread
+    @torch.no_grad()
+    def interpolate(self, melody_a: Melody, melody_b: Melody, steps: int = 5) -> list[Melody]:
+        """``steps`` 16-bar melodies on the great circle from ``melody_a``'s latent mean to
+        ``melody_b``'s (both ends included; each decoded greedily)."""
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= MAX_STEPS:
+            raise AudioValueError(f"steps={steps!r} must be an integer 2..{MAX_STEPS}")
+        za, zb = self.encode(melody_a), self.encode(melody_b)
+        z = torch.stack([slerp(za, zb, i / (steps - 1)) for i in range(steps)])
+        out = self.model.decode(z)
+        return [self._melody(out[i], melody_a, f"interp{i}") for i in range(steps)]
+
+    @one_thread
+    @torch.no_grad()
+    def accuracy(self, windows: np.ndarray, *, batch: int = 128) -> dict[str, float]:
+        """Reconstruction of ``windows`` (classes ``(n, 256)``) from their latent means:
+        per-step accuracy greedy free-running and teacher-forced, the share of windows
+        reconstructed exactly, the mean KL (nats per window) and teacher-forced NLL (nats
+        per step)."""
+        if len(windows) == 0:
+            raise AudioValueError("accuracy: no windows")
+        free = tf = exact = kl = nll = 0.0
+        for a in range(0, len(windows), batch):
+            x = torch.from_numpy(windows[a:a + batch])
+            mu, log_var = self.model.encode(x)
+            kl += float((0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var)).sum())
+            logits = self.model.decode_teacher(mu, x)
+            nll += float(F.cross_entropy(logits.reshape(-1, N_CLASSES), x.reshape(-1),
+                                         reduction="sum"))
+            tf += float((logits.argmax(-1) == x).sum())
+            rec = self.model.decode(mu)
+            free += float((rec == x).sum())
+            exact += float((rec == x).all(1).sum())
+        n = len(windows)
+        return {"accuracy_free": free / (n * WINDOW_STEPS),
+                "accuracy_teacher_forced": tf / (n * WINDOW_STEPS),
+                "exact_windows": exact / n, "kl_nats": kl / n,
+                "nll_per_step": nll / (n * WINDOW_STEPS), "windows": n}
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> MelodyVAE16:
+    return MelodyVAE16(*load_network(path, MODEL_NAME,
+                                     lambda c: HierarchicalVAE(MusicVAE16Config(**c))))
+
+
+def load_vae16(path: str | os.PathLike[str] | None = None) -> MelodyVAE16:
+    """Load the shipped 16-bar Nottingham VAE (or weights saved the same way at ``path``).
+
+    Raises
+    ------
+    ModelNotFoundError
+        If the weights are missing.
+    ModelError
+        If the checksum, format or shapes do not match.
+    """
+    return _load(str(Path(path) if path is not None else SHIPPED_VAE16))
