@@ -266,24 +266,30 @@ def eval_(
     seed: SeedOpt = 0,
     limit: Annotated[int | None, typer.Option("--limit", help="Pieces per split (quick "
                                               "runs).")] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="markov (the n-gram study) or "
-                                       "transformer (shipped transformer vs shipped Markov "
-                                       "table, same tokens).")] = "markov",
+    model: Annotated[str, typer.Option("--model", "-m", help="markov (the n-gram study), "
+                                       "transformer (vs the shipped Markov table, same "
+                                       "tokens), vae, vae16, gan, harmony, transfer, or all "
+                                       "(the last five: shipped model vs its baselines).")]
+    = "markov",
     transcription: Annotated[bool, typer.Option("--transcription", help="Instead: note F1 "
                                                 "of basic-pitch on held-out tunes rendered "
                                                 "to audio (~6 s per tune).")] = False,
     n: Annotated[int, typer.Option("--n", help="--transcription: test tunes to use.")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
-    """Evaluate on held-out Nottingham tunes: the Markov baseline (about 1 minute), the
-    shipped transformer against it (about 3 minutes), or (--transcription) audio-to-MIDI.
+    """Evaluate on held-out real music: the Markov baseline (about 1 minute), a shipped
+    model against its baselines, or (--transcription) audio-to-MIDI.
 
-    Held-out NLL/perplexity per 16th-note token, and metric distances of generated samples
-    (and, for markov, uniform-random samples) and real valid tunes to the real test tunes.
-    With --transcription: N test tunes rendered with FluidSynth and transcribed; mir_eval
-    note precision/recall/F1 (onset 50 ms; offsets ignored, and required).
+    markov / transformer: held-out NLL/perplexity per 16th-note token, and metric distances
+    of generated samples (and, for markov, uniform-random samples) and real valid tunes to
+    the real test tunes. vae (2-bar reconstruction, samples; ~1 min), vae16 (16-bar
+    reconstruction vs the 2-bar VAE, samples, interpolation; ~3 min), gan (samples), harmony
+    (chord accuracy per bar), transfer (attribute vectors; folk <-> chorale judged by the
+    style classifier), all (those five, ~8 min): a table of each model against its
+    baselines. With --transcription: N test tunes rendered with FluidSynth and transcribed;
+    mir_eval note precision/recall/F1 (onset 50 ms; offsets ignored, and required).
 
-    Example: wavesmith music eval --transcription --n 20
+    Example: wavesmith music eval --model all --json > music-eval.json
     """
     from rich.table import Table
 
@@ -297,7 +303,8 @@ def eval_(
         _eval_transformer(ctx, data, bars, seed, limit, as_json)
         return
     if model != "markov":
-        raise AudioValueError(f"--model {model!r}: eval knows markov and transformer")
+        _eval_shipped(ctx, data, model, limit, as_json)
+        return
 
     try:
         order_list = tuple(int(x) for x in orders.split(","))
@@ -349,6 +356,31 @@ def _eval_transcription(ctx: typer.Context, data: Path | None, n: int, as_json: 
     for name, row in (("mean", report.mean), ("median", report.median)):
         t.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}",
                   f"{row['f_measure']:.3f}", f"{row['f_measure_with_offsets']:.3f}")
+    out.print(t)
+
+
+def _eval_shipped(ctx: typer.Context, data: Path | None, model: str, limit: int | None,
+                  as_json: bool) -> None:
+    from rich.table import Table
+
+    from wavesmith.cli._output import err
+    from wavesmith.music.eval_models import evaluate_shipped
+
+    root = ctx.find_root().obj
+    quiet = isinstance(root, CliState) and root.quiet
+    report = evaluate_shipped(model, data, limit=limit,
+                              log=None if quiet else lambda s: err.print(s, markup=False))
+    if _json(ctx, as_json):
+        print_json(report)
+        return
+    t = Table(title=f"shipped models vs baselines on held-out music ({report['seconds']:.0f}"
+              " s; --json for every number)", box=None)
+    for c in ("model", "measure", "value", "baseline", "baseline value", "beats it"):
+        t.add_column(c)
+    for r in report["summary"]:
+        t.add_row(r["model"], r["measure"], f"{r['value']:.3f}", r["baseline"],
+                  f"{r['baseline_value']:.3f}",
+                  {True: "yes", False: "NO", None: "(reference)"}[r["beats_baseline"]])
     out.print(t)
 
 
