@@ -172,6 +172,10 @@ def test_harmonize_chorale_voicing(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["voicing"] == "chorale" and len(rep["voices"]["bass"]) == 16
+    assert rep["chords_per"] == "beat" and rep["bars"] == 4           # a chord per beat
+    assert rep["chords"] == rep["voices"]["chords"] and len(rep["chords"]) == 16
+    r = run_cli("music", "harmonize", src, "-o", tmp_path / "satb2.mid", "--voicing", "chorale")
+    assert r.returncode == 0 and "4 bars, 16 beats" in r.stdout, r.stderr
     assert [i.name for i in load_midi(out).instruments] == ["soprano", "alto", "tenor", "bass"]
     assert read_melody(out).notes() == read_melody(src).notes()
     r = run_cli("music", "harmonize", src, "-o", tmp_path / "x.mid", "--voicing", "organ")

@@ -97,6 +97,8 @@ def test_four_tracks_keep_the_melody(tmp_path: Path) -> None:
     assert [i.name for i in pm.instruments] == ["soprano", "alto", "tenor", "bass"]
     assert read_melody(dst).notes() == read_melody(src).notes()
     assert res.voicing == "chorale" and res.voices is not None and len(res.voices.bass) == 16
+    assert res.chords_per == "beat" and res.chords == res.voices.chords and res.bars == 4
+    assert pm.text_events[0].text == res.chords[0] and len(pm.text_events) > 4
     bass = [n.pitch for n in pm.instruments[3].notes]
     assert 0 < len(bass) <= 16 and set(bass) <= set(res.voices.bass)
     chords = harmonize_file(src, tmp_path / "chords.mid")

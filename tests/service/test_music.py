@@ -138,6 +138,12 @@ def test_harmonize_chorale_voicing(server: str) -> None:
     assert r.status_code == 200 and len(tracks) == 4
     assert [n.pitch for n in tracks[0]] == [int(p) for p in toks[::4]]
     assert 0 < len(tracks[3]) <= 16
+    import pretty_midi
+
+    from wavesmith.music.harmonize import CHORDS
+
+    chords = [t.text for t in pretty_midi.PrettyMIDI(stdio.BytesIO(r.content)).text_events]
+    assert len(chords) > 4 and set(chords) <= set(CHORDS)      # a chord per beat, not per bar
     r = httpx.post(f"{server}/v1/music/harmonize", files={"file": ("hymn.mid", buf.getvalue())},
                    data={"voicing": "organ"}, timeout=60)
     assert r.status_code == 422 and "unknown voicing 'organ'" in r.json()["error"]["message"]

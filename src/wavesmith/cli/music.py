@@ -174,14 +174,16 @@ def harmonize(
                                          "+ a chord track, or four voices).")],
     audio: AudioOpt = None,
     voicing: Annotated[str, typer.Option("--voicing", help="chords (one block chord per "
-                                         "bar) or chorale (alto, tenor, bass under the "
-                                         "melody, learned from the Bach chorales).")
+                                         "bar) or chorale (a chord per beat; alto, tenor, "
+                                         "bass under the melody; learned from the Bach "
+                                         "chorales).")
                        ] = "chords",
     as_json: JsonOpt = False,
 ) -> None:
     """Choose one chord per bar for a melody (chord HMM trained on Nottingham) and write
-    the melody with a block-chord track, or with --voicing chorale as four-part harmony
-    (soprano = the melody, then alto, tenor, bass tracks).
+    the melody with a block-chord track, or with --voicing chorale one chord per beat (chord
+    HMM trained on the Bach chorales) as four-part harmony (soprano = the melody, then
+    alto, tenor, bass tracks; chord symbols as MIDI text events).
 
     Example: wavesmith music harmonize tune.mid -o tune_satb.mid --voicing chorale
     """
@@ -191,8 +193,9 @@ def harmonize(
     if _json(ctx, as_json):
         print_json(result)
         return
+    per = "" if result.chords_per == "bar" else f", {len(result.chords)} beats"
     out.print(f"wrote {result.midi}{', ' + result.audio if result.audio else ''} "
-              f"(key {result.key}, {result.bars} bars): {' | '.join(result.chords)}",
+              f"(key {result.key}, {result.bars} bars{per}): {' | '.join(result.chords)}",
               markup=False)
 
 

@@ -22,8 +22,10 @@ per beat-to-beat transition
 
 The total is a weighted sum; the weights were chosen on the ``valid`` chorales (``python
 scripts/train_music.py chorale``). Chords are symbols of
-:data:`wavesmith.music.harmonize.CHORDS` (``N`` beats take the nearest chord). The shipped
-tables are ``data/chorale_voicing.json`` with the split and the held-out metrics.
+:data:`wavesmith.music.harmonize.CHORDS` (``N`` beats take the nearest chord), one per bar or
+one per beat; :func:`wavesmith.music.harmonize.harmonize` takes them per beat from the chorale
+chord HMM (:mod:`wavesmith.music.chorale_chords`). The shipped tables are
+``data/chorale_voicing.json`` with the split and the held-out metrics.
 """
 
 from __future__ import annotations
@@ -41,7 +43,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wavesmith.errors import AudioValueError, ModelError, ModelNotFoundError
-from wavesmith.music.harmonize import CHORDS, N_QUAL, QUALITIES, chord_of, sounding_pitches
+from wavesmith.music.harmonize import (
+    CHORDS,
+    N_QUAL,
+    QUALITIES,
+    beat_steps_for,
+    chord_of,
+    sounding_pitches,
+)
 from wavesmith.music.midi import STEPS_PER_QUARTER, Melody
 from wavesmith.music.weights import DATA_DIR
 
@@ -389,33 +398,36 @@ def voicing_metrics(pred: np.ndarray, ref: np.ndarray) -> dict[str, float]:
 
 
 # -- melodies -----------------------------------------------------------------------------------
-def beat_steps_for(melody: Melody) -> int:
-    """16th steps per harmonic beat: a dotted quarter (6) in 6/8, 9/8, 12/8, else a quarter."""
-    num, den = melody.time_signature
-    return 6 if den == 8 and num % 3 == 0 else STEPS_PER_QUARTER
-
-
-def beat_chords(chords_per_bar: Sequence[str], melody: Melody) -> list[int]:
-    """Chord indices per beat from one symbol per bar; ``N`` bars take the next chord
-    (else the previous one).
+def beat_chords(chords: Sequence[str], melody: Melody, *, per: str = "bar") -> list[int]:
+    """Chord indices per beat (:func:`~wavesmith.music.harmonize.beat_steps_for`) from one
+    symbol per bar (``per="bar"``) or per beat (``per="beat"``); ``N`` entries take the
+    next chord (else the previous one).
 
     Raises
     ------
     AudioValueError
-        If every bar is ``N`` or a symbol is unknown.
+        If every entry is ``N``, a symbol is unknown, ``per`` is neither ``"bar"`` nor
+        ``"beat"``, or ``per="beat"`` and the count differs from the melody's beats.
     """
-    bad = [c for c in chords_per_bar if c not in CHORDS]
+    if per not in ("bar", "beat"):
+        raise AudioValueError(f"beat_chords: per={per!r} must be 'bar' or 'beat'")
+    bad = [c for c in chords if c not in CHORDS]
     if bad:
         raise AudioValueError(f"unknown chord symbol {bad[0]!r}")
-    idx = [CHORDS.index(c) for c in chords_per_bar]
+    idx = [CHORDS.index(c) for c in chords]
     if not any(idx):
-        raise AudioValueError(f"{melody.name or 'melody'}: no chords to voice (all bars N)")
+        raise AudioValueError(f"{melody.name or 'melody'}: no chords to voice (all {per}s N)")
     for i in range(len(idx) - 2, -1, -1):
         idx[i] = idx[i] or idx[i + 1]
     for i in range(1, len(idx)):
         idx[i] = idx[i] or idx[i - 1]
     bs = beat_steps_for(melody)
     n_beats = math.ceil(melody.steps / bs)
+    if per == "beat":
+        if len(idx) != n_beats:
+            raise AudioValueError(f"{melody.name or 'melody'}: {len(idx)} chords for "
+                                  f"{n_beats} beats; need one per beat")
+        return idx
     return [idx[min(b * bs // melody.steps_per_bar, len(idx) - 1)] for b in range(n_beats)]
 
 
@@ -434,22 +446,24 @@ class Voicing:
 
 
 def voice_melody(melody: Melody, chords_per_bar: Sequence[str],
-                 voicer: ChoraleVoicer | None = None) -> Voicing:
-    """Voice ``melody`` as the soprano over one chord per bar (shipped tables unless
-    ``voicer``). Beats where the melody rests voice the last sounding pitch; the lower
-    voices are silent (-1) before the melody's first note.
+                 voicer: ChoraleVoicer | None = None, *, per: str = "bar") -> Voicing:
+    """Voice ``melody`` as the soprano over one chord per bar, or per beat with
+    ``per="beat"`` (shipped tables unless ``voicer``). Beats where the melody rests voice
+    the last sounding pitch; the lower voices are silent (-1) before the melody's first
+    note.
 
     Raises
     ------
     AudioValueError
-        If the melody has no notes or every chord is ``N``.
+        If the melody has no notes, every chord is ``N``, or the chords do not fit ``per``
+        (see :func:`beat_chords`).
     """
     voicer = voicer or load_voicer()
     bs = beat_steps_for(melody)
     sounding = sounding_pitches(melody)[::bs]
     if not (sounding >= 0).any():
         raise AudioValueError(f"{melody.name or 'melody'}: no notes to harmonize")
-    chords = beat_chords(chords_per_bar, melody)
+    chords = beat_chords(chords_per_bar, melody, per=per)
     carried = sounding.copy()
     carried[:np.argmax(carried >= 0)] = carried[np.argmax(carried >= 0)]
     for i in range(1, len(carried)):
@@ -464,7 +478,8 @@ def voice_melody(melody: Melody, chords_per_bar: Sequence[str],
 def chorale_midi(melody: Melody, voicing: Voicing, *, program: int = 0, velocity: int = 80
                  ) -> pretty_midi.PrettyMIDI:
     """A four-track MIDI file: the melody as the soprano track (unchanged), then alto,
-    tenor and bass, one note per beat (a pitch repeated over the same chord is held)."""
+    tenor and bass, one note per beat (a pitch repeated over the same chord is held), and
+    each chord symbol as a text event where the chord starts (from the first voiced beat)."""
     from wavesmith.music._deps import quiet_import
     from wavesmith.music.midi import melody_to_midi
 
@@ -473,6 +488,11 @@ def chorale_midi(melody: Melody, voicing: Voicing, *, program: int = 0, velocity
     pm.instruments[0].name = "soprano"
     beat_s = 60.0 / melody.tempo_bpm / STEPS_PER_QUARTER * voicing.beat_steps
     end_s = melody.steps * 60.0 / melody.tempo_bpm / STEPS_PER_QUARTER
+    prev = None
+    for i, sym in enumerate(voicing.chords):
+        if voicing.bass[i] >= 0 and sym != prev:
+            pm.text_events.append(pretty_midi.Text(sym, i * beat_s))
+            prev = sym
     for name in LOWER:
         inst = pretty_midi.Instrument(program=program, name=name)
         pitches = getattr(voicing, name)
@@ -492,18 +512,10 @@ def chorale_midi(melody: Melody, voicing: Voicing, *, program: int = 0, velocity
 # -- evaluation on real chorales -------------------------------------------------------------
 def _hmm_chords(chorale: Any, beats: np.ndarray, harmony: Any) -> list[int]:
     """Chord per beat (indices ``beats`` into the chorale's quarter-note grid) from the
-    chord HMM's one chord per bar on the soprano line."""
-    from wavesmith.music.chorale_corpus import soprano_melody
+    chord HMM ``harmony`` run on the soprano line (one chord per bar or per beat)."""
+    from wavesmith.music.chorale_chords import quarter_beat_chords
 
-    mel = soprano_melody(chorale)
-    pad = round(chorale.pickup_q * STEPS_PER_QUARTER) % mel.steps_per_bar   # as the melody
-    per_bar = [CHORDS.index(c) for c in harmony.decode(mel)]
-    for i in range(len(per_bar) - 2, -1, -1):
-        per_bar[i] = per_bar[i] or per_bar[i + 1]
-    for i in range(1, len(per_bar)):
-        per_bar[i] = per_bar[i] or per_bar[i - 1]
-    bars = (pad + STEPS_PER_QUARTER * beats) // mel.steps_per_bar
-    return [per_bar[min(int(b), len(per_bar) - 1)] for b in bars]
+    return quarter_beat_chords(chorale, beats, harmony)
 
 
 def evaluate_voicing(voicer: ChoraleVoicer, chorales: Sequence[Any], *,
@@ -512,20 +524,26 @@ def evaluate_voicing(voicer: ChoraleVoicer, chorales: Sequence[Any], *,
 
     Beats are quarter notes where all four voices sound. ``chords="real"`` takes each
     beat's chord from the real four voices (:func:`~wavesmith.music.harmonize.chord_of`);
-    ``"hmm"`` takes one chord per bar from the chord HMM ``harmony`` (default: the shipped
-    Nottingham one) run on the soprano. Returns :func:`voicing_metrics` pooled over beats
-    for the voicer (``model``) and :func:`closed_voicing` (``baseline``), the real
-    chorales' own voice-leading rates (``real``), and for ``"hmm"`` the share of beats
-    whose HMM chord (and root) equals the real one.
+    ``"hmm"`` takes the chords of the chord HMM ``harmony`` run on the soprano (default: the
+    shipped Nottingham one, one chord per bar); ``"beat"`` is ``"hmm"`` with the shipped
+    chorale chord HMM (one chord per beat) as the default. Returns :func:`voicing_metrics`
+    pooled over beats for the voicer (``model``) and :func:`closed_voicing` (``baseline``),
+    the real chorales' own voice-leading rates (``real``), and for ``"hmm"`` / ``"beat"`` the
+    share of beats whose HMM chord (and root) equals the real one.
     """
     from wavesmith.music.chorale_corpus import beat_grid
 
-    if chords not in ("real", "hmm"):
-        raise AudioValueError(f"evaluate_voicing: chords={chords!r} must be 'real' or 'hmm'")
+    if chords not in ("real", "hmm", "beat"):
+        raise AudioValueError(f"evaluate_voicing: chords={chords!r} must be 'real', 'hmm' "
+                              "or 'beat'")
     if chords == "hmm" and harmony is None:
         from wavesmith.music.harmonize import load_harmony
 
         harmony = load_harmony()
+    if chords == "beat" and harmony is None:
+        from wavesmith.music.chorale_chords import load_chorale_chords
+
+        harmony = load_chorale_chords()
     rows: dict[str, list[dict[str, float]]] = {"model": [], "baseline": [], "real": []}
     hit = root_hit = 0
     bass_range = (voicer.ranges["bass"][0], voicer.ranges["bass"][1])
@@ -551,7 +569,7 @@ def evaluate_voicing(voicer: ChoraleVoicer, chorales: Sequence[Any], *,
         keys = [k for k in rs[0] if k != "beats"
                 and not (name == "real" and k.endswith(("_exact", "_pc")))]
         out[name] = {k: round(sum(r[k] * r["beats"] for r in rs) / beats, 4) for k in keys}
-    if chords == "hmm":
+    if chords != "real":
         out["chord_accuracy"] = round(hit / beats, 4)
         out["root_accuracy"] = round(root_hit / beats, 4)
     return out

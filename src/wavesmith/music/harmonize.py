@@ -1,4 +1,4 @@
-"""Harmonization: one chord per bar for a melody, by an HMM decoded with Viterbi.
+"""Harmonization: one chord per bar (or per beat) for a melody, by an HMM decoded with Viterbi.
 
 Chord symbols are a root (12 pitch classes) and a quality (major, minor, dominant seventh,
 diminished), or ``N`` (no chord): 49 labels. Training data are the Nottingham tunes'
@@ -18,8 +18,12 @@ on the valid split) because successive 16th steps are far from independent. The 
 table ``data/harmony_nottingham.json`` is built by ``wavesmith train run
 configs/music/harmony.yaml --ship``.
 
-With ``voicing="chorale"`` the chords are also voiced in four parts under the melody by
-:mod:`wavesmith.music.chorale` (tables learned from the Bach chorales).
+The same model also runs per *beat* (``unit="beat"``: a quarter note, or a dotted quarter
+in 6/8, see :func:`beat_steps_for`), optionally with a final-chord term ``P(last chord)``
+(``final=True``); :mod:`wavesmith.music.chorale_chords` trains such a model on the Bach
+chorales. With ``voicing="chorale"`` :func:`harmonize` takes its chords from that model,
+one per beat, and voices them in four parts under the melody
+(:mod:`wavesmith.music.chorale`).
 """
 
 from __future__ import annotations
@@ -44,9 +48,10 @@ if TYPE_CHECKING:
 
     from wavesmith.music.chorale import ChoraleVoicer, Voicing
 
-__all__ = ["CHORDS", "SHIPPED_HARMONY", "VOICINGS", "Harmonization", "HarmonyModel",
-           "bar_histograms", "chord_labels", "chord_of", "estimate_key", "harmonize",
-           "harmonize_file", "harmony_midi", "load_harmony", "sounding_pitches"]
+__all__ = ["CHORDS", "SHIPPED_HARMONY", "UNITS", "VOICINGS", "Harmonization", "HarmonyModel",
+           "bar_histograms", "beat_histograms", "beat_steps_for", "chord_labels", "chord_of",
+           "estimate_key", "harmonize", "harmonize_file", "harmony_midi", "load_harmony",
+           "sounding_pitches"]
 
 NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 QUALITIES = {"": (0, 4, 7), "m": (0, 3, 7), "7": (0, 4, 7, 10), "dim": (0, 3, 6)}
@@ -59,6 +64,7 @@ KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.
 CHORD_OCTAVE_MIDI = 48          # MIDI note of C3: chord roots are voiced from here up
 SHIPPED_HARMONY = DATA_DIR / "harmony_nottingham.json"
 VOICINGS = ("chords", "chorale")  # block chords per bar, or four-part chorale voicing
+UNITS = ("bar", "beat")         # what one HMM step (one chord) spans
 FORMAT = 1
 
 
@@ -110,6 +116,23 @@ def bar_histograms(melody: Melody) -> np.ndarray:
     for i, p in enumerate(sounding_pitches(melody).tolist()):
         if p >= 0:
             hist[i // spb, p % 12] += 1
+    return hist
+
+
+def beat_steps_for(melody: Melody) -> int:
+    """16th steps per harmonic beat: a dotted quarter (6) in 6/8, 9/8, 12/8, else a quarter."""
+    num, den = melody.time_signature
+    return 6 if den == 8 and num % 3 == 0 else STEPS_PER_QUARTER
+
+
+def beat_histograms(melody: Melody) -> np.ndarray:
+    """Per beat (:func:`beat_steps_for`), how many 16th steps each pitch class sounds:
+    float ``(beats, 12)``, ``beats = ceil(steps / beat_steps)``."""
+    bs = beat_steps_for(melody)
+    hist = np.zeros((math.ceil(melody.steps / bs), 12))
+    for i, p in enumerate(sounding_pitches(melody).tolist()):
+        if p >= 0:
+            hist[i // bs, p % 12] += 1
     return hist
 
 
@@ -167,7 +190,12 @@ def chord_labels(pm: pretty_midi.PrettyMIDI, melody: Melody, *,
 
 @dataclass
 class HarmonyModel:
-    """Key-relative chord HMM (see the module docstring); counts per mode."""
+    """Key-relative chord HMM (see the module docstring); counts per mode.
+
+    ``unit`` is what one chord spans (``"bar"``: :func:`bar_histograms`, ``"beat"``:
+    :func:`beat_histograms`); with ``final`` the last chord also scores ``log P(last
+    chord)`` (counts in ``end``, add-one smoothed).
+    """
 
     start: dict[str, np.ndarray] = field(default_factory=dict)        # (49,)
     trans: dict[str, np.ndarray] = field(default_factory=dict)        # (49, 49)
@@ -175,20 +203,42 @@ class HarmonyModel:
     emission_weight: float = 0.25
     backoff_k: float = 20.0
     provenance: dict[str, Any] = field(default_factory=dict)
+    unit: str = "bar"
+    final: bool = False
+    end: dict[str, np.ndarray] = field(default_factory=dict)          # (49,), with final
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise AudioValueError(f"HarmonyModel: unit {self.unit!r} must be one of {UNITS}")
+
+    def histograms(self, melody: Melody) -> np.ndarray:
+        """The melody's pitch-class histogram per chord step (bar or beat): ``(n, 12)``."""
+        return bar_histograms(melody) if self.unit == "bar" else beat_histograms(melody)
 
     def fit(self, pairs: Sequence[tuple[Melody, np.ndarray]]) -> HarmonyModel:
-        """Count from ``(melody, per-bar chord indices)`` pairs. Returns ``self``."""
+        """Count from ``(melody, chord index per bar or beat)`` pairs. Returns ``self``.
+
+        A negative index marks an unlabelled step: it is left out, and the steps on either
+        side of it count as neighbours.
+        """
         for mode in ("major", "minor"):
             self.start[mode] = np.zeros(N_STATES)
             self.trans[mode] = np.zeros((N_STATES, N_STATES))
             self.emit[mode] = np.zeros((N_STATES, 12))
+            if self.final:
+                self.end[mode] = np.zeros(N_STATES)
         for mel, chords in pairs:
             tonic, mode = estimate_key(mel)
-            rel = np.array([_transpose_chord(int(c), -tonic) for c in chords])
-            hist = np.roll(bar_histograms(mel), -tonic, axis=1)[:len(rel)]
+            hist = np.roll(self.histograms(mel), -tonic, axis=1)[:len(chords)]
+            labelled = np.flatnonzero(np.asarray(chords)[:len(hist)] >= 0)
+            if not len(labelled):
+                continue
+            rel = np.array([_transpose_chord(int(chords[i]), -tonic) for i in labelled])
             self.start[mode][rel[0]] += 1
             np.add.at(self.trans[mode], (rel[:-1], rel[1:]), 1)
-            np.add.at(self.emit[mode], rel, hist)
+            np.add.at(self.emit[mode], rel, hist[labelled])
+            if self.final:
+                self.end[mode][rel[-1]] += 1
         return self
 
     def _log_tables(self, mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -212,15 +262,21 @@ class HarmonyModel:
         return start, trans, np.log(probs)
 
     def decode(self, melody: Melody, *, use_transitions: bool = True) -> list[str]:
-        """The most likely chord per bar (Viterbi), as symbols of :data:`CHORDS`.
+        """The most likely chord per bar (or per beat, see ``unit``) by Viterbi, as symbols
+        of :data:`CHORDS`.
 
-        ``use_transitions=False`` picks each bar's best chord alone, from its emission and
+        ``use_transitions=False`` picks each step's best chord alone, from its emission and
         the chord's overall frequency (naive Bayes; an ablation).
+
+        Raises
+        ------
+        AudioValueError
+            If the melody has no notes.
         """
         tonic, mode = estimate_key(melody)
-        hist = np.roll(bar_histograms(melody), -tonic, axis=1)
+        hist = np.roll(self.histograms(melody), -tonic, axis=1)
         start, trans, emit = self._log_tables(mode)
-        obs = self.emission_weight * hist @ emit.T                    # (bars, states)
+        obs = self.emission_weight * hist @ emit.T                    # (steps, states)
         if not use_transitions:
             freq = self.trans[mode].sum(0) + self.start[mode] + 1
             rel = (obs + np.log(freq / freq.sum())).argmax(1)
@@ -231,6 +287,9 @@ class HarmonyModel:
                 cand = score[:, None] + trans
                 back[t] = cand.argmax(0)
                 score = cand.max(0) + obs[t]
+            if self.final:
+                end = self.end[mode]
+                score = score + np.log((end + 1) / (end.sum() + N_STATES))
             rel = np.zeros(len(obs), dtype=np.int64)
             rel[-1] = int(score.argmax())
             for t in range(len(obs) - 1, 0, -1):
@@ -240,11 +299,16 @@ class HarmonyModel:
     # -- persistence -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready counts, settings and provenance."""
+        extra: dict[str, Any] = {}
+        if self.unit != "bar":
+            extra["unit"] = self.unit
+        if self.final:
+            extra.update(final=True, end={m: v.tolist() for m, v in self.end.items()})
         return {"format": FORMAT, "model": "chord_hmm", "chords": list(CHORDS),
                 "emission_weight": self.emission_weight, "backoff_k": self.backoff_k,
                 "provenance": self.provenance,
                 **{k: {m: getattr(self, k)[m].tolist() for m in getattr(self, k)}
-                   for k in ("start", "trans", "emit")}}
+                   for k in ("start", "trans", "emit")}, **extra}
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the table as JSON, atomically."""
@@ -254,14 +318,26 @@ class HarmonyModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], *, source: str = "model") -> HarmonyModel:
-        """Rebuild from :meth:`to_dict` output; refuses other formats."""
-        if d.get("format") != FORMAT or d.get("model") != "chord_hmm" \
-                or d.get("chords") != list(CHORDS):
+        """Rebuild from :meth:`to_dict` output (tables without ``unit`` are per bar);
+        refuses other formats."""
+        if not isinstance(d, dict) or d.get("format") != FORMAT \
+                or d.get("model") != "chord_hmm" or d.get("chords") != list(CHORDS) \
+                or d.get("unit", "bar") not in UNITS:
             raise ModelError(f"{source}: not a wavesmith chord HMM table")
+        final = bool(d.get("final", False))
+        keys = ("start", "trans", "emit", "end") if final else ("start", "trans", "emit")
         arrays = {k: {m: np.asarray(v, dtype=np.float64) for m, v in d[k].items()}
-                  for k in ("start", "trans", "emit")}
+                  for k in keys}
+        shapes = {"start": (N_STATES,), "trans": (N_STATES, N_STATES), "emit": (N_STATES, 12),
+                  "end": (N_STATES,)}
+        for k, tables in arrays.items():
+            if set(tables) != {"major", "minor"} \
+                    or any(v.shape != shapes[k] for v in tables.values()):
+                raise ModelError(f"{source}: {k} tables must have shape {shapes[k]} for "
+                                 "major and minor")
         return cls(**arrays, emission_weight=float(d["emission_weight"]),
-                   backoff_k=float(d["backoff_k"]), provenance=dict(d.get("provenance", {})))
+                   backoff_k=float(d["backoff_k"]), provenance=dict(d.get("provenance", {})),
+                   unit=d.get("unit", "bar"), final=final)
 
 
 @lru_cache(maxsize=4)
@@ -308,8 +384,9 @@ def harmony_midi(melody: Melody, chords: Sequence[str], *, program: int = 0,
 
 @dataclass(frozen=True)
 class Harmonization:
-    """Chords chosen for a melody: one symbol of :data:`CHORDS` per bar; with the
-    ``chorale`` voicing also the alto, tenor and bass per beat (``voices``)."""
+    """Chords chosen for a melody: one symbol of :data:`CHORDS` per bar, or per beat
+    (``chords_per == "beat"``, the default of the ``chorale`` voicing); with the ``chorale``
+    voicing also the alto, tenor and bass per beat (``voices``)."""
 
     key: str
     chords: list[str]
@@ -318,6 +395,7 @@ class Harmonization:
     bars: int = 0
     voicing: str = "chords"
     voices: Voicing | None = None
+    chords_per: str = "bar"
 
 
 def _check_voicing(voicing: str) -> None:
@@ -328,14 +406,18 @@ def _check_voicing(voicing: str) -> None:
 
 def harmonize(melody: Melody, model: HarmonyModel | None = None, *,
               voicing: str = "chords", voicer: ChoraleVoicer | None = None) -> Harmonization:
-    """One chord per bar for ``melody`` (shipped Nottingham HMM unless ``model``).
+    """Chords for ``melody``: one per bar (``voicing="chords"``, shipped Nottingham HMM) or
+    one per beat voiced in four parts (``voicing="chorale"``, shipped chorale chord HMM).
 
     Parameters
     ----------
     melody : Melody
         The tune; any meter.
     model : HarmonyModel, optional
-        Chord HMM; default the shipped Nottingham one.
+        Chord HMM. Default: the shipped Nottingham one (per bar) for ``"chords"``, the
+        shipped chorale one (per beat, :func:`wavesmith.music.chorale_chords.load_chorale_chords`)
+        for ``"chorale"``. A per-bar model with ``"chorale"`` gives the older pipeline
+        (each bar's chord held on all its beats).
     voicing : {"chords", "chorale"}, default "chords"
         ``"chorale"`` also voices alto, tenor and bass under the melody, one chord tone
         each per beat (:func:`wavesmith.music.chorale.voice_melody`, tables learned from
@@ -343,22 +425,35 @@ def harmonize(melody: Melody, model: HarmonyModel | None = None, *,
     voicer : ChoraleVoicer, optional
         Voicing tables for ``"chorale"``; default the shipped ones.
 
+    Returns
+    -------
+    Harmonization
+        ``chords`` holds one symbol per step of the model's ``unit`` (``chords_per``).
+
     Raises
     ------
     AudioValueError
-        If the melody has no notes or ``voicing`` is unknown.
+        If the melody has no notes, ``voicing`` is unknown, or a per-beat model is asked
+        for block chords.
     """
     _check_voicing(voicing)
+    if model is None and voicing == "chorale":
+        from wavesmith.music.chorale_chords import load_chorale_chords
+
+        model = load_chorale_chords()
     model = model or load_harmony()
+    if model.unit == "beat" and voicing != "chorale":
+        raise AudioValueError("harmonize: a per-beat chord model needs voicing='chorale'")
     tonic, mode = estimate_key(melody)
     chords = model.decode(melody)
     voices = None
     if voicing == "chorale":
         from wavesmith.music.chorale import voice_melody
 
-        voices = voice_melody(melody, chords, voicer)
-    return Harmonization(f"{NOTE_NAMES[tonic]} {mode}", chords, bars=len(chords),
-                         voicing=voicing, voices=voices)
+        voices = voice_melody(melody, chords, voicer, per=model.unit)
+    return Harmonization(f"{NOTE_NAMES[tonic]} {mode}", chords,
+                         bars=math.ceil(melody.steps / melody.steps_per_bar),
+                         voicing=voicing, voices=voices, chords_per=model.unit)
 
 
 def harmonize_file(source: str | os.PathLike[str], output: str | os.PathLike[str], *,
@@ -366,8 +461,9 @@ def harmonize_file(source: str | os.PathLike[str], output: str | os.PathLike[str
                    voicing: str = "chords") -> Harmonization:
     """Read ``source``'s melody (top line of the highest track), choose a chord per bar and
     write melody + chords as a two-track MIDI file (and optionally rendered audio); with
-    ``voicing="chorale"`` a four-track file instead: soprano (the melody), alto, tenor,
-    bass (see :func:`harmonize`).
+    ``voicing="chorale"`` a chord per beat and a four-track file instead: soprano (the
+    melody), alto, tenor, bass, with each chord symbol as a MIDI text event where it
+    starts (see :func:`harmonize`).
 
     Raises
     ------
@@ -408,4 +504,4 @@ def harmonize_file(source: str | os.PathLike[str], output: str | os.PathLike[str
         io.save(rendered, audio)
     return Harmonization(result.key, result.chords, str(dst),
                          None if audio is None else str(audio), result.bars, voicing,
-                         result.voices)
+                         result.voices, result.chords_per)

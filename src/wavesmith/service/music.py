@@ -136,11 +136,12 @@ def harmonize(
     file: Annotated[UploadFile, File(description="MIDI file whose melody to harmonize.")],
     audio: AudioForm = False,
     voicing: Annotated[str, Form(description="chords (a block-chord track) or chorale "
-                                 "(alto, tenor, bass tracks learned from the Bach "
-                                 "chorales).")] = "chords",
+                                 "(a chord per beat; alto, tenor, bass tracks; learned "
+                                 "from the Bach chorales).")] = "chords",
 ) -> FileResponse:
     """The uploaded melody plus a chord track (one chord per bar, Nottingham chord HMM),
-    or with ``voicing=chorale`` plus alto, tenor and bass tracks (four-part harmony)."""
+    or with ``voicing=chorale`` plus alto, tenor and bass tracks (four-part harmony over
+    one chord per beat from the chorale chord HMM; chord symbols as MIDI text events)."""
     from wavesmith.music.harmonize import harmonize_file
 
     with workdir(keep=True) as work:
