@@ -117,6 +117,7 @@ train-music: install
 	OMP_NUM_THREADS=1 $(BIN)/wavesmith train run configs/music/vae16.yaml --ship
 	$(BIN)/wavesmith train run configs/music/harmony.yaml --ship
 	$(BIN)/python scripts/train_music.py chorale --ship
+	$(BIN)/python scripts/train_music.py chorale-chords --ship
 	$(BIN)/wavesmith train run configs/music/gan.yaml --ship
 
 serve: install

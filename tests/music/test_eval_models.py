@@ -76,3 +76,16 @@ def test_cli_eval_quick_run_prints_the_baseline_table(nottingham: Path) -> None:
     r = run_cli("music", "eval", "--model", "nope")
     assert r.returncode == 2 and "eval knows markov" in r.stderr
     assert r.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_chorale_reproduces_its_card() -> None:
+    pytest.importorskip("music21")
+    report = evaluate_shipped("chorale")
+    chorale = report["models"]["chorale"]
+    card = _card("chorale_chords.json")["provenance"]["metrics"]["test"]
+    assert chorale["chords"] == card["chords"]
+    assert chorale["voicing"]["model"] == card["voicing_beat_chords"]["model"]
+    assert report["pieces"] is None                 # no Nottingham tune was read
+    assert all(r["beats_baseline"] for r in report["summary"])

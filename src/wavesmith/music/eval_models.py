@@ -18,6 +18,12 @@ without retraining it:
 ``harmony``
     Chord accuracy per bar on the test tunes' accompaniment tracks: the HMM, the HMM
     without transitions and the tonic triad (:func:`wavesmith.music.train_harmony.chord_scores`).
+``chorale``
+    On the held-out Bach chorales (split by hymn melody): the per-beat chorale chord HMM's
+    accuracy against the folk HMM and the tonic triad
+    (:func:`wavesmith.music.chorale_chords.evaluate_chords`), and the four-part voicing of
+    the sopranos with those chords against close root-position voicing
+    (:func:`wavesmith.music.chorale.evaluate_voicing`).
 ``transfer``
     Attribute vectors on held-out tunes (:func:`wavesmith.music.transfer.evaluate_transfer`)
     and folk ↔ chorale judged by the shipped style classifier on held-out Nottingham tunes and
@@ -40,7 +46,7 @@ from wavesmith.music.midi import Melody
 
 __all__ = ["EVAL_MODELS", "evaluate_shipped"]
 
-EVAL_MODELS = ("vae", "vae16", "gan", "harmony", "transfer")
+EVAL_MODELS = ("vae", "vae16", "gan", "harmony", "chorale", "transfer")
 Log = Callable[[str], None]
 
 
@@ -65,7 +71,7 @@ def _sample_distances(name: str, sampler: Callable[[int], Melody],
                       data: dict[str, list[Melody]]) -> dict[str, Any]:
     """Metric distances to the 16-bar 4/4 test crops of one sample per crop (seed ``i``),
     with the Markov table, uniform-random tokens and the valid crops beside it."""
-    from wavesmith.music.baseline import load_model, sample_melody, sample_random
+    from wavesmith.music.evaluate import baseline_distances
     from wavesmith.music.metrics import metric_distance
 
     reference, valid = _crops_16(data["test"]), _crops_16(data["valid"])
@@ -76,16 +82,7 @@ def _sample_distances(name: str, sampler: Callable[[int], Melody],
     t0 = time.monotonic()
     gen = [sampler(i) for i in range(n)]
     per_16 = (time.monotonic() - t0) / n
-    markov = load_model()
-    out = {name: metric_distance(gen, reference),
-           f"markov-{markov.order}": metric_distance(
-               [sample_melody(markov, bars=16, seed=i, steps_per_bar=16) for i in range(n)],
-               reference),
-           "uniform-random": metric_distance(
-               [sample_random(sorted(markov.unigram), bars=16, seed=i, steps_per_bar=16)
-                for i in range(n)], reference)}
-    if valid:
-        out["real-valid"] = metric_distance(valid, reference)
+    out = {name: metric_distance(gen, reference), **baseline_distances(reference, valid)}
     return {"distances": out, "pieces": n, "seeds": f"0..{n - 1}",
             "seconds_per_16_bars": round(per_16, 3)}
 
@@ -185,8 +182,36 @@ def _eval_harmony(root: str | os.PathLike[str] | None, limit: int | None,
     return {"test": scores, "test_pieces": len(test), "summary": rows}
 
 
+def _test_chorales() -> list[Any]:
+    from wavesmith.music.chorale_corpus import load_chorales, split_chorales
+
+    return split_chorales(load_chorales(), seed=0)["test"]
+
+
+def _eval_chorale(log: Log) -> dict[str, Any]:
+    from wavesmith.music.chorale import evaluate_voicing, load_voicer
+    from wavesmith.music.chorale_chords import evaluate_chords
+
+    log("chorale: chords and voicing of the held-out chorales (parsing the music21 "
+        "chorales the first time: ~2 min)")
+    test = _test_chorales()
+    chords = evaluate_chords(test)
+    voicing = evaluate_voicing(load_voicer(), test, chords="beat")
+    rows = [_row("chorale chords", "Bach's chord per beat", chords["model"]["chord_accuracy"],
+                 b, chords[k]["chord_accuracy"], "higher")
+            for k, b in (("folk_hmm", "folk HMM, 1 per bar"),
+                         ("tonic_triad", "tonic triad every beat"))]
+    rows += [_row("chorale voicing", f"{v} = Bach's pitch", voicing["model"][f"{v}_exact"],
+                  "close root position", voicing["baseline"][f"{v}_exact"], "higher")
+             for v in ("alto", "tenor", "bass")]
+    rows.append(_row("chorale voicing", "parallel 5ths/8ves per 100 beats",
+                     voicing["model"]["parallels_per_100_beats"], "close root position",
+                     voicing["baseline"]["parallels_per_100_beats"], "lower"))
+    return {"chords": chords, "voicing": voicing, "summary": rows}
+
+
 def _eval_transfer(data: dict[str, list[Melody]], log: Log) -> dict[str, Any]:
-    from wavesmith.music.chorale_corpus import load_chorales, soprano_melody, split_chorales
+    from wavesmith.music.chorale_corpus import soprano_melody
     from wavesmith.music.style import evaluate_style_transfer, load_style_classifier
     from wavesmith.music.transfer import evaluate_transfer, load_attributes
     from wavesmith.music.vae import load_vae
@@ -195,7 +220,7 @@ def _eval_transfer(data: dict[str, list[Melody]], log: Log) -> dict[str, Any]:
     log("transfer: minor/major and dense/sparse on held-out tunes")
     attrs = evaluate_transfer(vae, data["test"], vectors)
     log("transfer: folk <-> chorale (parsing the music21 chorales the first time: ~2 min)")
-    chorales = [soprano_melody(c) for c in split_chorales(load_chorales(), seed=0)["test"]]
+    chorales = [soprano_melody(c) for c in _test_chorales()]
     style = evaluate_style_transfer(vae, vectors, load_style_classifier(), data["test"],
                                     chorales)
     mode = attrs["mode_target_accuracy"]
@@ -218,7 +243,7 @@ def _eval_transfer(data: dict[str, list[Melody]], log: Log) -> dict[str, Any]:
 def evaluate_shipped(model: str, root: str | os.PathLike[str] | None = None, *,
                      limit: int | None = None, log: Log | None = None) -> dict[str, Any]:
     """Re-measure one shipped music model (or ``"all"`` of :data:`EVAL_MODELS`) on the
-    held-out Nottingham tunes (and, for ``transfer``, held-out chorales).
+    held-out Nottingham tunes (``chorale``: held-out Bach chorales; ``transfer``: both).
 
     Parameters
     ----------
@@ -253,7 +278,7 @@ def evaluate_shipped(model: str, root: str | os.PathLike[str] | None = None, *,
     say = log if log is not None else (lambda line: None)
     started = time.monotonic()
     data: dict[str, list[Melody]] | None = None
-    if any(n != "harmony" for n in names):
+    if any(n not in ("harmony", "chorale") for n in names):
         say("reading the Nottingham tunes")
         data = load_split(root, limit=limit)
     out: dict[str, Any] = {}
@@ -261,6 +286,8 @@ def evaluate_shipped(model: str, root: str | os.PathLike[str] | None = None, *,
         t0 = time.monotonic()
         if name == "harmony":
             out[name] = _eval_harmony(root, limit, say)
+        elif name == "chorale":
+            out[name] = _eval_chorale(say)
         else:
             assert data is not None
             out[name] = _one_thread(_EVALS[name])(data, say)

@@ -37,7 +37,8 @@ from wavesmith.music.dataset import load_split
 from wavesmith.music.metrics import metric_distance, set_metrics
 
 __all__ = ["EvalReport", "PerplexityRow", "TranscriptionReport", "TranscriptionRow",
-           "evaluate_baseline", "evaluate_generator", "evaluate_transcription"]
+           "baseline_distances", "evaluate_baseline", "evaluate_generator",
+           "evaluate_transcription"]
 
 ONSET_TOLERANCE_S = 0.05     # s, mir_eval's note onset window (MIREX)
 OFFSET_RATIO = 0.2           # offset window as a share of the reference note's duration
@@ -133,6 +134,26 @@ def evaluate_baseline(root: str | os.PathLike[str] | None = None, *,
         distance_bars=bars, distance_pieces=len(reference), sample_order=sample_order,
         temperature=temperature, seed=seed, distances=distances, real_metric_means=means,
         seconds=time.monotonic() - started)
+
+
+def baseline_distances(reference: list[Any], valid: list[Any] | None = None
+                       ) -> dict[str, dict[str, float]]:
+    """Metric distances to ``reference`` (16-bar 4/4 crops) of the baselines every music
+    generator is compared with: one sample of the shipped Markov table and one of
+    uniform-random tokens per crop (seed ``i``), and, given ``valid``, real crops (the
+    floor). Keys: ``markov-<order>``, ``uniform-random``, ``real-valid``."""
+    from wavesmith.music.baseline import load_model
+
+    n, markov = len(reference), load_model()
+    out = {f"markov-{markov.order}": metric_distance(
+               [sample_melody(markov, bars=16, seed=i, steps_per_bar=16) for i in range(n)],
+               reference),
+           "uniform-random": metric_distance(
+               [sample_random(sorted(markov.unigram), bars=16, seed=i, steps_per_bar=16)
+                for i in range(n)], reference)}
+    if valid:
+        out["real-valid"] = metric_distance(valid, reference)
+    return out
 
 
 def evaluate_generator(model: Any, data: dict[str, list[Any]], *, name: str, bars: int = 16,

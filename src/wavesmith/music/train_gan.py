@@ -90,7 +90,7 @@ def train_gan(cfg: MusicTrainConfig, *, built_by: str,
     the valid split's 16-bar 4/4 crops are kept; the learning rates decay on a cosine over
     the CPU-time budget (not over a step count fixed in advance).
     """
-    from wavesmith.music.baseline import load_model, sample_melody, sample_random
+    from wavesmith.music.evaluate import baseline_distances
     from wavesmith.music.gan import (
         BarDiscriminator,
         BarGenerator,
@@ -192,15 +192,8 @@ def train_gan(cfg: MusicTrainConfig, *, built_by: str,
     t1 = time.monotonic()
     gen_test = [gan.sample(bars=16, seed=i) for i in range(len(test_ref))]
     sample_s = (time.monotonic() - t1) / len(test_ref)
-    markov = load_model()
-    base = [sample_melody(markov, bars=16, seed=i, steps_per_bar=16)
-            for i in range(len(test_ref))]
-    rnd = [sample_random(sorted(markov.unigram), bars=16, seed=i, steps_per_bar=16)
-           for i in range(len(test_ref))]
     distances = {"gan": metric_distance(gen_test, test_ref),
-                 f"markov-{markov.order}": metric_distance(base, test_ref),
-                 "uniform-random": metric_distance(rnd, test_ref),
-                 "real-valid": metric_distance(valid_ref, test_ref)}
+                 **baseline_distances(test_ref, valid_ref)}
     metrics = {
         "distances_16_bars_4_4": {**distances, "pieces": len(test_ref),
                                   "seeds": f"0..{len(test_ref) - 1}", "temperature": 1.0},

@@ -198,7 +198,8 @@ def evaluate_vae16(vae: MelodyVAE16, data: dict[str, list[Melody]], *,
                    log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Score the 16-bar VAE on ``data["test"]`` against the shipped 2-bar VAE and Markov
     table (protocol in the module docstring)."""
-    from wavesmith.music.baseline import load_model, sample_melody, sample_random
+    from wavesmith.music.baseline import load_model
+    from wavesmith.music.evaluate import baseline_distances
     from wavesmith.music.metrics import metric_distance
     from wavesmith.music.vae import SEGMENT_STEPS, SHIPPED_VAE, load_vae
 
@@ -231,14 +232,7 @@ def evaluate_vae16(vae: MelodyVAE16, data: dict[str, list[Melody]], *,
             [vae.sample(bars=16, seed=i, standard_prior=True) for i in range(n)], reference),
         "vae-2bar": metric_distance([two.sample(bars=16, seed=i) for i in range(n)],
                                     reference),
-        f"markov-{markov.order}": metric_distance(
-            [sample_melody(markov, bars=16, seed=i, steps_per_bar=16) for i in range(n)],
-            reference),
-        "uniform-random": metric_distance(
-            [sample_random(sorted(markov.unigram), bars=16, seed=i, steps_per_bar=16)
-             for i in range(n)], reference)}
-    if valid_ref:
-        distances["real-valid"] = metric_distance(valid_ref, reference)
+        **baseline_distances(reference, valid_ref)}
     metrics["distances_16_bars_4_4"] = {**distances, "pieces": n, "seeds": f"0..{n - 1}",
                                         "temperature": 1.0}
     tunes = [m for m in reference if len(melody_windows(m))]

@@ -153,13 +153,22 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
 
 class MelodyVAE:
     """A trained :class:`MusicVAE` with melody-level reconstruction, sampling and
-    interpolation (latent means, greedy decoding: deterministic)."""
+    interpolation (latent means, greedy decoding: deterministic).
 
-    def __init__(self, model: MusicVAE, card: dict[str, Any] | None = None) -> None:
+    The 16-bar VAE (:class:`wavesmith.music.vae16.MelodyVAE16`) subclasses it: one latent
+    code spans :attr:`span_steps` grid steps, called :attr:`unit` in :meth:`accuracy`.
+    """
+
+    span_steps = SEGMENT_STEPS      # 16th-note steps one latent code spans
+    unit = "segments"               # what a span is called in accuracy()'s keys
+    suffix = "vae"                  # appended to a reconstructed melody's name
+
+    def __init__(self, model: nn.Module, card: dict[str, Any] | None = None) -> None:
         self.model = model.eval()
         self.card = card or {}
 
-    def _first_segment(self, melody: Melody) -> torch.Tensor:
+    def _first_span(self, melody: Melody) -> torch.Tensor:
+        """The classes ``(1, span_steps)`` of the melody's first span."""
         if melody.steps < SEGMENT_STEPS:
             raise AudioValueError(f"{melody.name or 'melody'}: {melody.steps} steps is "
                                   f"shorter than one {SEGMENT_STEPS}-step (2-bar) segment")
@@ -168,24 +177,27 @@ class MelodyVAE:
             raise AudioValueError(f"{melody.name or 'melody'}: the first 2 bars have no notes")
         return torch.from_numpy(segs[:1])
 
-    def _melody(self, classes: torch.Tensor, like: Melody | None, name: str) -> Melody:
+    @staticmethod
+    def _melody(classes: torch.Tensor, like: Melody | None, name: str,
+                tempo_bpm: float = 120.0) -> Melody:
         toks = (classes.reshape(-1).numpy() + NO_EVENT).astype(np.int16)
         if like is None:
-            return Melody(toks, 16, 120.0, name, (4, 4))
+            return Melody(toks, 16, tempo_bpm, name, (4, 4))
         return Melody(toks, like.steps_per_bar, like.tempo_bpm, name, like.time_signature)
 
     @one_thread
     @torch.no_grad()
     def encode(self, melody: Melody) -> torch.Tensor:
-        """Latent mean ``(latent,)`` of the melody's first 2 bars."""
-        return self.model.encode(self._first_segment(melody))[0][0]
+        """Latent mean ``(latent,)`` of the melody's first span (2 bars; 16-bar VAE: 16)."""
+        return self.model.encode(self._first_span(melody))[0][0]
 
     @one_thread
     @torch.no_grad()
     def reconstruct(self, melody: Melody) -> Melody:
-        """The first 2 bars encoded (mean) and decoded greedily."""
+        """The first span encoded (mean) and decoded greedily."""
         z = self.encode(melody)
-        return self._melody(self.model.decode(z[None]), melody, f"{melody.name}-vae")
+        return self._melody(self.model.decode(z[None]), melody,
+                            f"{melody.name}-{self.suffix}")
 
     @one_thread
     @torch.no_grad()
@@ -207,14 +219,13 @@ class MelodyVAE:
         g = torch.Generator().manual_seed(0 if seed is None else seed)
         z = torch.randn(bars // 2, self.model.config.latent, generator=g)
         out = self.model.decode(z, temperature=temperature, generator=g)
-        mel = self._melody(out, None, name)
-        return Melody(mel.tokens, 16, tempo_bpm, name, (4, 4))
+        return self._melody(out, None, name, tempo_bpm)
 
     @one_thread
     @torch.no_grad()
     def interpolate(self, melody_a: Melody, melody_b: Melody, steps: int = 5) -> list[Melody]:
-        """``steps`` 2-bar melodies on the great circle from ``melody_a``'s latent mean to
-        ``melody_b``'s (both ends included; each decoded greedily)."""
+        """``steps`` melodies (one span each) on the great circle from ``melody_a``'s
+        latent mean to ``melody_b``'s (both ends included; each decoded greedily)."""
         if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= MAX_STEPS:
             raise AudioValueError(f"steps={steps!r} must be an integer 2..{MAX_STEPS}")
         za, zb = self.encode(melody_a), self.encode(melody_b)
@@ -224,15 +235,16 @@ class MelodyVAE:
 
     @one_thread
     @torch.no_grad()
-    def accuracy(self, segments: np.ndarray, *, batch: int = 256) -> dict[str, float]:
-        """Reconstruction of ``segments`` (classes ``(n, 32)``) from their latent means:
-        per-step accuracy greedy free-running and teacher-forced, the share of segments
-        reconstructed exactly, the mean KL (nats per segment) and teacher-forced NLL."""
-        if len(segments) == 0:
-            raise AudioValueError("accuracy: no segments")
+    def accuracy(self, spans: np.ndarray, *, batch: int = 256) -> dict[str, float]:
+        """Reconstruction of ``spans`` (classes ``(n, span_steps)``) from their latent means:
+        per-step accuracy greedy free-running and teacher-forced, the share of spans
+        reconstructed exactly (``exact_<unit>``), the mean KL (nats per span) and the
+        teacher-forced NLL (nats per step)."""
+        if len(spans) == 0:
+            raise AudioValueError(f"accuracy: no {self.unit}")
         free = tf = exact = kl = nll = 0.0
-        for a in range(0, len(segments), batch):
-            x = torch.from_numpy(segments[a:a + batch])
+        for a in range(0, len(spans), batch):
+            x = torch.from_numpy(spans[a:a + batch])
             mu, log_var = self.model.encode(x)
             kl += float((0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var)).sum())
             logits = self.model.decode_teacher(mu, x)
@@ -242,11 +254,10 @@ class MelodyVAE:
             rec = self.model.decode(mu)
             free += float((rec == x).sum())
             exact += float((rec == x).all(1).sum())
-        n = len(segments)
-        return {"accuracy_free": free / (n * SEGMENT_STEPS),
-                "accuracy_teacher_forced": tf / (n * SEGMENT_STEPS),
-                "exact_segments": exact / n, "kl_nats": kl / n,
-                "nll_per_step": nll / (n * SEGMENT_STEPS), "segments": n}
+        n, steps = len(spans), len(spans) * self.span_steps
+        return {"accuracy_free": free / steps, "accuracy_teacher_forced": tf / steps,
+                f"exact_{self.unit}": exact / n, "kl_nats": kl / n, "nll_per_step": nll / steps,
+                self.unit: n}
 
 
 @lru_cache(maxsize=4)

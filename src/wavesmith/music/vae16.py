@@ -26,7 +26,6 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -35,7 +34,7 @@ from torch.nn import functional as F
 
 from wavesmith.errors import AudioValueError
 from wavesmith.music.midi import NO_EVENT, Melody
-from wavesmith.music.vae import MAX_STEPS, N_CLASSES, slerp
+from wavesmith.music.vae import N_CLASSES, MelodyVAE
 from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
 __all__ = ["BAR_STEPS", "N_BARS", "SHIPPED_VAE16", "WINDOW_STEPS", "HierarchicalVAE",
@@ -193,15 +192,16 @@ def melody_windows(melody: Melody, *, hop_bars: int = 4, min_notes: int = 1) -> 
     return np.stack(wins) if wins else np.zeros((0, WINDOW_STEPS), dtype=np.int64)
 
 
-class MelodyVAE16:
+class MelodyVAE16(MelodyVAE):
     """A trained :class:`HierarchicalVAE` with melody-level reconstruction, sampling and
-    interpolation of 16-bar windows (latent means, greedy decoding: deterministic)."""
+    interpolation of 16-bar windows (latent means, greedy decoding: deterministic); the
+    2-bar :class:`~wavesmith.music.vae.MelodyVAE` with a 256-step span."""
 
-    def __init__(self, model: HierarchicalVAE, card: dict[str, Any] | None = None) -> None:
-        self.model = model.eval()
-        self.card = card or {}
+    span_steps = WINDOW_STEPS
+    unit = "windows"
+    suffix = "vae16"
 
-    def _first_window(self, melody: Melody) -> torch.Tensor:
+    def _first_span(self, melody: Melody) -> torch.Tensor:
         _check_meter(melody)
         if melody.steps < WINDOW_STEPS:
             raise AudioValueError(f"{melody.name or 'melody'}: {melody.steps} steps is "
@@ -211,27 +211,6 @@ class MelodyVAE16:
             raise AudioValueError(f"{melody.name or 'melody'}: the first 16 bars have no "
                                   "notes")
         return torch.from_numpy(wins[:1])
-
-    @staticmethod
-    def _melody(classes: torch.Tensor, like: Melody | None, name: str,
-                tempo_bpm: float = 120.0) -> Melody:
-        toks = (classes.reshape(-1).numpy() + NO_EVENT).astype(np.int16)
-        if like is None:
-            return Melody(toks, 16, tempo_bpm, name, (4, 4))
-        return Melody(toks, like.steps_per_bar, like.tempo_bpm, name, like.time_signature)
-
-    @one_thread
-    @torch.no_grad()
-    def encode(self, melody: Melody) -> torch.Tensor:
-        """Latent mean ``(latent,)`` of the melody's first 256 steps (16 bars of 4/4)."""
-        return self.model.encode(self._first_window(melody))[0][0]
-
-    @one_thread
-    @torch.no_grad()
-    def reconstruct(self, melody: Melody) -> Melody:
-        """The first 16 bars encoded (mean) and decoded greedily."""
-        z = self.encode(melody)
-        return self._melody(self.model.decode(z[None]), melody, f"{melody.name}-vae16")
 
     @one_thread
     @torch.no_grad()
@@ -262,44 +241,10 @@ class MelodyVAE16:
         out = self.model.decode(z, temperature=temperature, generator=g)
         return self._melody(out, None, name, tempo_bpm)
 
-    @one_thread
-    @torch.no_grad()
-    def interpolate(self, melody_a: Melody, melody_b: Melody, steps: int = 5) -> list[Melody]:
-        """``steps`` 16-bar melodies on the great circle from ``melody_a``'s latent mean to
-        ``melody_b``'s (both ends included; each decoded greedily)."""
-        if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= MAX_STEPS:
-            raise AudioValueError(f"steps={steps!r} must be an integer 2..{MAX_STEPS}")
-        za, zb = self.encode(melody_a), self.encode(melody_b)
-        z = torch.stack([slerp(za, zb, i / (steps - 1)) for i in range(steps)])
-        out = self.model.decode(z)
-        return [self._melody(out[i], melody_a, f"interp{i}") for i in range(steps)]
-
-    @one_thread
-    @torch.no_grad()
-    def accuracy(self, windows: np.ndarray, *, batch: int = 128) -> dict[str, float]:
-        """Reconstruction of ``windows`` (classes ``(n, 256)``) from their latent means:
-        per-step accuracy greedy free-running and teacher-forced, the share of windows
-        reconstructed exactly, the mean KL (nats per window) and teacher-forced NLL (nats
-        per step)."""
-        if len(windows) == 0:
-            raise AudioValueError("accuracy: no windows")
-        free = tf = exact = kl = nll = 0.0
-        for a in range(0, len(windows), batch):
-            x = torch.from_numpy(windows[a:a + batch])
-            mu, log_var = self.model.encode(x)
-            kl += float((0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var)).sum())
-            logits = self.model.decode_teacher(mu, x)
-            nll += float(F.cross_entropy(logits.reshape(-1, N_CLASSES), x.reshape(-1),
-                                         reduction="sum"))
-            tf += float((logits.argmax(-1) == x).sum())
-            rec = self.model.decode(mu)
-            free += float((rec == x).sum())
-            exact += float((rec == x).all(1).sum())
-        n = len(windows)
-        return {"accuracy_free": free / (n * WINDOW_STEPS),
-                "accuracy_teacher_forced": tf / (n * WINDOW_STEPS),
-                "exact_windows": exact / n, "kl_nats": kl / n,
-                "nll_per_step": nll / (n * WINDOW_STEPS), "windows": n}
+    def accuracy(self, spans: np.ndarray, *, batch: int = 128) -> dict[str, float]:
+        """Reconstruction of 16-bar windows (classes ``(n, 256)``); see
+        :meth:`MelodyVAE.accuracy` (``exact_windows``, ``windows``)."""
+        return super().accuracy(spans, batch=batch)
 
 
 @lru_cache(maxsize=4)
