@@ -69,7 +69,13 @@ def test_configs_match_the_shipped_cards(name: str) -> None:
         ours = fit_config(cfg, card["model_config"], shipped_train["epochs"])
     for f in TRAIN_FIELDS:
         assert getattr(ours, f) == shipped_train[f], f
-    assert f"--minutes {cfg.minutes:g} " in card["built_by"] + " "
+    as_run = card["config"].get("music_train")       # the config as run, when recorded
+    if as_run is not None:
+        assert as_run["minutes"] == cfg.minutes and as_run["kind"] == cfg.kind
+        for f in ("beta", "free_bits_nats", "transpose_semitones", "seed"):
+            assert as_run[f] == getattr(cfg, f), f
+    else:
+        assert f"--minutes {cfg.minutes:g} " in card["built_by"] + " "
     if name == "gan":
         assert cfg.minutes * 60 == shipped_train["max_train_cpu_s"]
         gan = card["config"]["gan"]
