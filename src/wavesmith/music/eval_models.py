@@ -192,8 +192,8 @@ def _eval_chorale(log: Log) -> dict[str, Any]:
     from wavesmith.music.chorale import evaluate_voicing, load_voicer
     from wavesmith.music.chorale_chords import evaluate_chords
 
-    log("chorale: chords and voicing of the held-out chorales (parsing the music21 "
-        "chorales the first time: ~2 min)")
+    log("chorale: chords and voicing of the held-out chorales (the first run parses the "
+        "music21 chorales: ~2 min)")
     test = _test_chorales()
     chords = evaluate_chords(test)
     voicing = evaluate_voicing(load_voicer(), test, chords="beat")
@@ -219,7 +219,7 @@ def _eval_transfer(data: dict[str, list[Melody]], log: Log) -> dict[str, Any]:
     vae, vectors = load_vae(), load_attributes()
     log("transfer: minor/major and dense/sparse on held-out tunes")
     attrs = evaluate_transfer(vae, data["test"], vectors)
-    log("transfer: folk <-> chorale (parsing the music21 chorales the first time: ~2 min)")
+    log("transfer: folk <-> chorale on held-out tunes and chorales")
     chorales = [soprano_melody(c) for c in _test_chorales()]
     style = evaluate_style_transfer(vae, vectors, load_style_classifier(), data["test"],
                                     chorales)
