@@ -41,6 +41,8 @@ def test_generate_midi_audio_plot(tmp_path: Path) -> None:
     (["--model", "gan", "--meter", "6/8"], "the GAN generates 4/4 only"),
     (["--model", "vae", "--bars", "3"], "bars=3 must be an even integer"),
     (["--model", "markov", "--top-k", "5"], "top_k is supported by the transformer only"),
+    (["--model", "vae", "--top-p", "0.9"], "top_p is supported by the transformer only"),
+    (["--model", "transformer", "--top-p", "0"], "top_p=0.0 must be in (0, 1]"),
     (["--model", "lstm"], "unknown model 'lstm'"),
     (["--bars", "0"], "bars=0 must be"),
     (["--meter", "5/7"], "time signature 5/7 is not supported"),
@@ -114,6 +116,13 @@ def test_generate_transformer_seeded(tmp_path: Path) -> None:
     rep = json.loads(r.stdout)
     assert rep["model"] == "transformer" and rep["top_k"] == 20 and rep["bars"] == 4
     assert a.read_bytes() == b.read_bytes()                # same seed, same MIDI
+    greedy, nucleus = tmp_path / "greedy.mid", tmp_path / "nucleus.mid"
+    for out, opts in ((greedy, ["--top-k", "1"]), (nucleus, ["--top-p", "0.000001"])):
+        r = run_cli("music", "generate", "--model", "transformer", "--bars", "4", "--seed", "3",
+                    *opts, "-o", out, "--json")
+        assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["top_p"] == 0.000001
+    assert greedy.read_bytes() == nucleus.read_bytes()     # a tiny nucleus is the argmax
 
 
 @pytest.mark.integration

@@ -19,6 +19,7 @@ from wavesmith.music.transformer import (
     MusicTransformerConfig,
     encode_melody,
     load_transformer,
+    nucleus,
 )
 
 
@@ -65,6 +66,20 @@ def test_sampling_is_seeded_and_valid() -> None:
     assert a.tokens.min() >= NO_EVENT and a.tokens.max() <= 127
     greedy = [model.sample(bars=2, seed=s, top_k=1).tokens for s in (1, 2)]
     assert np.array_equal(*greedy)                     # top-k 1 leaves nothing to chance
+    tiny = [model.sample(bars=2, seed=s, top_p=1e-6).tokens for s in (1, 2)]
+    assert np.array_equal(tiny[0], greedy[0]) and np.array_equal(*tiny)   # top-p ~0 = argmax
+    nucleus_09 = model.sample(bars=2, seed=5, top_p=0.9)
+    assert np.array_equal(nucleus_09.tokens, model.sample(bars=2, seed=5, top_p=0.9).tokens)
+    assert np.array_equal(model.sample(bars=2, seed=5, top_p=1.0).tokens, a.tokens)
+
+
+def test_nucleus_keeps_the_smallest_set_holding_the_mass() -> None:
+    p = np.array([0.05, 0.5, 0.15, 0.3])
+    np.testing.assert_allclose(nucleus(p, 0.5), [0, 1, 0, 0])
+    np.testing.assert_allclose(nucleus(p, 0.6), [0, 0.5 / 0.8, 0, 0.3 / 0.8])
+    np.testing.assert_allclose(nucleus(p, 0.9), np.array([0, 0.5, 0.15, 0.3]) / 0.95)
+    np.testing.assert_allclose(nucleus(p, 1.0), p)
+    np.testing.assert_allclose(nucleus(np.array([0.5, 0.5]), 0.1), [1, 0])   # ties: index
 
 
 def test_cache_matches_full_forward() -> None:
@@ -100,6 +115,7 @@ def test_continuation_keeps_the_prime() -> None:
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"bars": 0}, "bars="), ({"temperature": 0.0}, "temperature="), ({"top_k": 0}, "top_k="),
+    ({"top_p": 0.0}, "top_p=0.0 must be in"), ({"top_p": 1.5}, "top_p=1.5"),
     ({"steps_per_bar": 65}, "steps_per_bar="),
 ])
 def test_bad_generation_arguments(kwargs: dict, message: str) -> None:

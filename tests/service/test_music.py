@@ -24,6 +24,7 @@ def test_generate_midi_and_wav(server: str) -> None:
 
 @pytest.mark.parametrize(("data", "status", "message"), [
     ({"model": "gan", "top_k": "5"}, 422, "top_k is not supported by the GAN"),
+    ({"model": "markov", "top_p": "0.9"}, 422, "top_p is supported by the transformer only"),
     ({"model": "nope"}, 422, "unknown model"),
     ({"bars": "0"}, 422, "bars=0"),
     ({"temperature": "-1"}, 422, "temperature="),
@@ -67,6 +68,9 @@ def test_generate_transformer_seeded(server: str) -> None:
     bad = httpx.post(f"{server}/v1/music/generate", data={**form, "model": "markov"},
                      timeout=60)
     assert bad.status_code == 422 and "top_k" in bad.json()["error"]["message"]
+    nucleus = httpx.post(f"{server}/v1/music/generate",
+                         data={"model": "transformer", "bars": "2", "top_p": "0.9"}, timeout=60)
+    assert nucleus.status_code == 200 and nucleus.content[:4] == b"MThd"
 
 
 @pytest.mark.integration

@@ -21,6 +21,9 @@ TempOpt = Annotated[float, typer.Option("--temperature", "-t", help="Sampling te
                                         "(<1 safer, >1 wilder).")]
 TopKOpt = Annotated[int | None, typer.Option("--top-k", help="Transformer only: sample among "
                                              "the K most likely tokens per step.")]
+TopPOpt = Annotated[float | None, typer.Option("--top-p", help="Transformer only: nucleus "
+                                               "sampling among the most likely tokens "
+                                               "holding this probability mass (0..1].")]
 AudioOpt = Annotated[Path | None, typer.Option("--audio", help="Also render to this audio "
                                                "file (FluidSynth, General MIDI piano).")]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Also draw a piano-roll PNG.")]
@@ -53,6 +56,7 @@ def generate(
     seed: SeedOpt = 1,
     temperature: TempOpt = 1.0,
     top_k: TopKOpt = None,
+    top_p: TopPOpt = None,
     meter: Annotated[str, typer.Option("--meter", help="Time signature: 4/4, 3/4, 6/8, "
                                        "2/4, 9/8 ...")] = "4/4",
     tempo: Annotated[float, typer.Option("--tempo", help="Quarter notes per minute.")] = 120.0,
@@ -76,7 +80,7 @@ def generate(
         raise AudioValueError(f"--meter {meter!r} must look like 4/4 or 6/8")
     report = generate_file(output, model=model, bars=bars, seed=seed, temperature=temperature,
                            top_k=top_k, steps_per_bar=steps_per_bar_for(int(num), int(den)),
-                           tempo_bpm=tempo, audio=audio, plot=plot)
+                           tempo_bpm=tempo, audio=audio, plot=plot, top_p=top_p)
     _report(ctx, report, as_json)
 
 
@@ -91,18 +95,20 @@ def continue_(
     seed: SeedOpt = 1,
     temperature: TempOpt = 1.0,
     top_k: TopKOpt = None,
+    top_p: TopPOpt = None,
     audio: AudioOpt = None,
     plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Continue a melody: SOURCE's melody, then BARS new bars, written to OUTPUT.
 
-    Example: wavesmith music continue tune.mid -o longer.mid --model transformer --bars 8
+    Example: wavesmith music continue tune.mid -o longer.mid --model transformer --top-p 0.9
     """
     from wavesmith.music.generate import continue_file
 
     report = continue_file(source, output, model=model, bars=bars, seed=seed,
-                           temperature=temperature, top_k=top_k, audio=audio, plot=plot)
+                           temperature=temperature, top_k=top_k, audio=audio, plot=plot,
+                           top_p=top_p)
     _report(ctx, report, as_json)
 
 

@@ -57,6 +57,7 @@ class GenerationReport:
     seed: int | None
     temperature: float
     top_k: int | None = None
+    top_p: float | None = None
 
 
 def _check_model(model: str) -> None:
@@ -70,7 +71,8 @@ def _check_model(model: str) -> None:
 
 def _write(melody: Melody, model: str, midi_path: Path, audio_path: Path | None,
            plot_path: Path | None, seed: int | None, temperature: float,
-           program: int, top_k: int | None = None) -> GenerationReport:
+           program: int, top_k: int | None = None, top_p: float | None = None
+           ) -> GenerationReport:
     for p in (midi_path, audio_path, plot_path):
         if p is not None and not p.parent.is_dir():
             raise AudioValueError(f"{p}: folder {p.parent} does not exist")
@@ -94,12 +96,14 @@ def _write(melody: Melody, model: str, midi_path: Path, audio_path: Path | None,
     return GenerationReport(model, str(midi_path), None if audio_path is None else
                             str(audio_path), None if plot_path is None else str(plot_path),
                             melody.bars, len(melody.notes()), float(pm.get_end_time()),
-                            seed, temperature, top_k)
+                            seed, temperature, top_k, top_p)
 
 
-def _no_top_k(model: str, top_k: int | None) -> None:
-    if top_k is not None:
-        raise AudioValueError(f"top_k is supported by the transformer only, not {model!r}")
+def _no_top_k(model: str, top_k: int | None, top_p: float | None = None) -> None:
+    for name, value in (("top_k", top_k), ("top_p", top_p)):
+        if value is not None:
+            raise AudioValueError(f"{name} is supported by the transformer only, not "
+                                  f"{model!r}")
 
 
 def vae_for_bars(bars: int) -> int:
@@ -111,15 +115,17 @@ def vae_for_bars(bars: int) -> int:
 
 def sample(model: str = "markov", *, bars: int = 16, seed: int | None = 1,
            temperature: float = 1.0, top_k: int | None = None, steps_per_bar: int = 16,
-           tempo_bpm: float = 120.0) -> Melody:
-    """Sample a melody from the shipped ``model`` (see :data:`AVAILABLE_MODELS`)."""
+           tempo_bpm: float = 120.0, top_p: float | None = None) -> Melody:
+    """Sample a melody from the shipped ``model`` (see :data:`AVAILABLE_MODELS`);
+    ``top_k`` and ``top_p`` (nucleus) are for the transformer only."""
     _check_model(model)
     if model == "transformer":
         from wavesmith.music.transformer import load_transformer
 
         return load_transformer().sample(bars=bars, seed=seed, temperature=temperature,
                                          top_k=top_k, steps_per_bar=steps_per_bar,
-                                         tempo_bpm=tempo_bpm, name=model)
+                                         tempo_bpm=tempo_bpm, name=model, top_p=top_p)
+    _no_top_k(model, None, top_p)
     if model == "vae":
         from wavesmith.music.vae import load_vae
         from wavesmith.music.vae16 import load_vae16
@@ -141,25 +147,28 @@ def generate_file(output: str | os.PathLike[str], *, model: str = "markov", bars
                   seed: int | None = 1, temperature: float = 1.0, top_k: int | None = None,
                   steps_per_bar: int = 16, tempo_bpm: float = 120.0,
                   audio: str | os.PathLike[str] | None = None,
-                  plot: str | os.PathLike[str] | None = None, program: int = 0
-                  ) -> GenerationReport:
+                  plot: str | os.PathLike[str] | None = None, program: int = 0,
+                  top_p: float | None = None) -> GenerationReport:
     """Sample a melody with ``model`` and write MIDI (and optionally audio and a PNG).
 
-    ``top_k`` (transformer only) restricts each step to the ``top_k`` most likely tokens.
+    ``top_k`` (transformer only) restricts each step to the ``top_k`` most likely tokens,
+    ``top_p`` (transformer only) to the most likely ones holding that probability mass.
     """
     mel = sample(model, bars=bars, seed=seed, temperature=temperature, top_k=top_k,
-                 steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm)
+                 steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm, top_p=top_p)
     return _write(mel, model, Path(output), None if audio is None else Path(audio),
-                  None if plot is None else Path(plot), seed, temperature, program, top_k)
+                  None if plot is None else Path(plot), seed, temperature, program, top_k,
+                  top_p)
 
 
 def continue_file(source: str | os.PathLike[str], output: str | os.PathLike[str], *,
                   model: str = "markov", bars: int = 8, seed: int | None = 1,
                   temperature: float = 1.0, top_k: int | None = None,
                   audio: str | os.PathLike[str] | None = None,
-                  plot: str | os.PathLike[str] | None = None, program: int = 0
-                  ) -> GenerationReport:
-    """Continue the melody (top line) of ``source`` by ``bars`` bars and write it."""
+                  plot: str | os.PathLike[str] | None = None, program: int = 0,
+                  top_p: float | None = None) -> GenerationReport:
+    """Continue the melody (top line) of ``source`` by ``bars`` bars and write it
+    (``top_k`` / ``top_p``: transformer only, as :func:`generate_file`)."""
     _check_model(model)
     if model not in CONTINUE_MODELS:
         raise AudioValueError(f"model {model!r} cannot continue a melody; use one of: "
@@ -172,13 +181,15 @@ def continue_file(source: str | os.PathLike[str], output: str | os.PathLike[str]
         from wavesmith.music.transformer import load_transformer
 
         mel = load_transformer().continue_melody(prime, bars=bars, seed=seed,
-                                                 temperature=temperature, top_k=top_k)
+                                                 temperature=temperature, top_k=top_k,
+                                                 top_p=top_p)
     else:
-        _no_top_k(model, top_k)
+        _no_top_k(model, top_k, top_p)
         mel = continue_melody(load_model(), prime, bars=bars, seed=seed,
                               temperature=temperature)
     return _write(mel, model, Path(output), None if audio is None else Path(audio),
-                  None if plot is None else Path(plot), seed, temperature, program, top_k)
+                  None if plot is None else Path(plot), seed, temperature, program, top_k,
+                  top_p)
 
 
 def interpolate_file(source_a: str | os.PathLike[str], source_b: str | os.PathLike[str],

@@ -36,7 +36,7 @@ from wavesmith.music.midi import DEFAULT_TEMPO_BPM, NO_EVENT, Melody
 from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
 __all__ = ["SHIPPED_TRANSFORMER", "MelodyTransformer", "MusicTransformer",
-           "MusicTransformerConfig", "encode_melody", "load_transformer"]
+           "MusicTransformerConfig", "encode_melody", "load_transformer", "nucleus"]
 
 N_GRID_TOKENS = 130            # -2 (NO_EVENT), -1 (NOTE_OFF), 0..127 (onsets)
 BOS_ID = N_GRID_TOKENS         # input-only token before the first step
@@ -169,15 +169,32 @@ def encode_melody(melody: Melody) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _check_generation(bars: int, temperature: float, top_k: int | None,
-                      steps_per_bar: int) -> None:
+                      steps_per_bar: int, top_p: float | None = None) -> None:
     if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
         raise AudioValueError(f"bars={bars!r} must be an integer 1..{MAX_BARS}")
     if not (0 < temperature <= MAX_TEMPERATURE):
         raise AudioValueError(f"temperature={temperature} must be in (0, {MAX_TEMPERATURE}]")
     if top_k is not None and not 1 <= top_k <= N_GRID_TOKENS:
         raise AudioValueError(f"top_k={top_k} must be 1..{N_GRID_TOKENS}")
+    if top_p is not None and not (0 < top_p <= 1):
+        raise AudioValueError(f"top_p={top_p} must be in (0, 1]")
     if not 1 <= steps_per_bar <= MAX_STEPS_PER_BAR:
         raise AudioValueError(f"steps_per_bar={steps_per_bar} must be 1..{MAX_STEPS_PER_BAR}")
+
+
+def nucleus(p: np.ndarray, top_p: float) -> np.ndarray:
+    """Nucleus (top-p) filtering of the distribution ``p``: keep the most likely tokens until
+    their mass reaches ``top_p`` (always at least one; ties broken by index) and renormalise.
+
+    >>> nucleus(np.array([0.1, 0.6, 0.3]), 0.8).round(3).tolist()
+    [0.0, 0.667, 0.333]
+    """
+    order = np.argsort(-p, kind="stable")
+    mass = np.cumsum(p[order])
+    keep = order[:int(np.searchsorted(mass, top_p)) + 1]
+    out = np.zeros_like(p)
+    out[keep] = p[keep]
+    return out / out.sum()
 
 
 class MelodyTransformer:
@@ -235,8 +252,8 @@ class MelodyTransformer:
     @one_thread
     @torch.no_grad()
     def _sample_steps(self, prefix: list[int], n_steps: int, steps_per_bar: int,
-                      temperature: float, top_k: int | None, rng: np.random.Generator
-                      ) -> list[int]:
+                      temperature: float, top_k: int | None, rng: np.random.Generator,
+                      top_p: float | None = None) -> list[int]:
         ids = [BOS_ID] + [t - NO_EVENT for t in prefix]
         out = list(prefix)
         meter = torch.tensor([steps_per_bar])
@@ -257,14 +274,18 @@ class MelodyTransformer:
             if top_k is not None and top_k < z.size:
                 z[z < np.partition(z, -top_k)[-top_k]] = -np.inf
             p = np.exp(z - z.max())
-            cls = int(rng.choice(z.size, p=p / p.sum()))
+            p /= p.sum()
+            if top_p is not None and top_p < 1:
+                p = nucleus(p, top_p)
+            cls = int(rng.choice(z.size, p=p))
             ids.append(cls)
             out.append(cls + NO_EVENT)
         return out
 
     def sample(self, *, bars: int = 16, seed: int | None = 0, temperature: float = 1.0,
                top_k: int | None = None, steps_per_bar: int = 16,
-               tempo_bpm: float = DEFAULT_TEMPO_BPM, name: str = "transformer") -> Melody:
+               tempo_bpm: float = DEFAULT_TEMPO_BPM, name: str = "transformer",
+               top_p: float | None = None) -> Melody:
         """Sample ``bars`` bars.
 
         Parameters
@@ -277,29 +298,34 @@ class MelodyTransformer:
             Divides the logits: < 1 is more conservative, > 1 more random.
         top_k : int, optional
             Sample only among the ``top_k`` most likely tokens at each step.
+        top_p : float, optional
+            Nucleus sampling: only among the most likely tokens whose probabilities (after
+            temperature and ``top_k``) add up to ``top_p``, in (0, 1].
         steps_per_bar : int
             16th notes per bar: 16 (4/4), 12 (6/8, 3/4), 8 (2/4), 18 (9/8).
         tempo_bpm : float
             Tempo written to MIDI, quarter notes per minute.
         """
-        _check_generation(bars, temperature, top_k, steps_per_bar)
+        _check_generation(bars, temperature, top_k, steps_per_bar, top_p)
         toks = self._sample_steps([], bars * steps_per_bar, steps_per_bar, temperature, top_k,
-                                  np.random.default_rng(seed))
+                                  np.random.default_rng(seed), top_p)
         ts = (steps_per_bar // 4, 4) if steps_per_bar % 4 == 0 else (steps_per_bar // 2, 8)
         return Melody(np.array(toks, dtype=np.int16), steps_per_bar, tempo_bpm, name, ts)
 
     def continue_melody(self, prime: Melody, *, bars: int = 8, seed: int | None = 0,
-                        temperature: float = 1.0, top_k: int | None = None) -> Melody:
+                        temperature: float = 1.0, top_k: int | None = None,
+                        top_p: float | None = None) -> Melody:
         """``prime`` followed by ``bars`` sampled bars (the prime is first padded with
-        ``NO_EVENT`` to its next bar line; the model sees its last ``block_size`` steps)."""
-        _check_generation(bars, temperature, top_k, prime.steps_per_bar)
+        ``NO_EVENT`` to its next bar line; the model sees its last ``block_size`` steps).
+        Sampling options as :meth:`sample`."""
+        _check_generation(bars, temperature, top_k, prime.steps_per_bar, top_p)
         if prime.steps == 0 or not prime.notes():
             raise AudioValueError(f"{prime.name or 'prime'}: the melody to continue has no "
                                   "notes")
         spb = prime.steps_per_bar
         n = (-prime.steps) % spb + bars * spb
         toks = self._sample_steps(prime.tokens.tolist(), n, spb, temperature, top_k,
-                                  np.random.default_rng(seed))
+                                  np.random.default_rng(seed), top_p)
         return prime.with_tokens(np.array(toks, dtype=np.int16))
 
 

@@ -32,6 +32,9 @@ SeedForm = Annotated[int, Form(description="Random seed (same seed, same music).
 TempForm = Annotated[float, Form(description="Sampling temperature.")]
 TopKForm = Annotated[int | None, Form(description="Transformer only: sample among the K most "
                                       "likely tokens per step.")]
+TopPForm = Annotated[float | None, Form(description="Transformer only: nucleus sampling "
+                                        "among the most likely tokens holding this "
+                                        "probability mass (0..1].")]
 AudioForm = Annotated[bool, Form(description="Answer with rendered WAV audio.")]
 
 
@@ -50,6 +53,7 @@ def generate(
     seed: SeedForm = 1,
     temperature: TempForm = 1.0,
     top_k: TopKForm = None,
+    top_p: TopPForm = None,
     audio: AudioForm = False,
 ) -> FileResponse:
     """Sample a melody; answers with MIDI, or WAV (44.1 kHz, FluidSynth) when ``audio``."""
@@ -59,7 +63,7 @@ def generate(
         midi = work.path / "generated.mid"
         wav = work.path / "generated.wav" if audio else None
         generate_file(midi, model=model, bars=bars, seed=seed, temperature=temperature,
-                      top_k=top_k, audio=wav)
+                      top_k=top_k, audio=wav, top_p=top_p)
     return _midi_or_wav(work, midi, wav, f"{model}-seed{seed}")
 
 
@@ -72,6 +76,7 @@ def continue_(
     seed: SeedForm = 1,
     temperature: TempForm = 1.0,
     top_k: TopKForm = None,
+    top_p: TopPForm = None,
     audio: AudioForm = False,
 ) -> FileResponse:
     """The uploaded melody followed by ``bars`` generated bars (markov or transformer)."""
@@ -82,7 +87,7 @@ def continue_(
         midi = work.path / "continued.mid"
         wav = work.path / "continued.wav" if audio else None
         continue_file(src, midi, model=model, bars=bars, seed=seed,
-                      temperature=temperature, top_k=top_k, audio=wav)
+                      temperature=temperature, top_k=top_k, audio=wav, top_p=top_p)
     return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-{model}")
 
 
