@@ -17,7 +17,7 @@ from tests.conftest import run_cli
 from wavesmith.errors import AudioValueError, ModelError
 from wavesmith.music.midi import Melody, read_melody
 from wavesmith.music.train_melody import make_vae_loss
-from wavesmith.music.train_vae16 import init_from_2bar
+from wavesmith.music.train_vae16 import init_from_2bar, make_vae16_loss
 from wavesmith.music.vae16 import (
     BAR_STEPS,
     SHIPPED_VAE16,
@@ -113,6 +113,64 @@ def test_sampling_prior_is_fitted_to_the_posteriors(rng: np.random.Generator) ->
     standard = vae.sample(**cold, standard_prior=True)
     assert np.array_equal(standard.tokens, before.tokens)   # N(0, I), as before fitting
     assert {"z_mean", "z_std"} <= set(model.state_dict())  # saved with the weights
+
+
+def test_two_bar_units_decode_as_the_2bar_vae(rng: np.random.Generator) -> None:
+    """With unit_bars=2 and the 2-bar VAE's layers, a unit whose code is a 2-bar VAE code
+    decodes exactly as the 2-bar VAE decodes that code (start token, no tanh)."""
+    from wavesmith.music.vae import load_vae
+
+    two = load_vae(SHIPPED_2BAR).model
+    model = HierarchicalVAE(MusicVAE16Config(unit_bars=2)).eval()
+    init_from_2bar(model, str(SHIPPED_2BAR))
+    x = _windows(rng, 2)
+    with torch.no_grad():
+        z = torch.randn(2, model.config.latent, generator=torch.Generator().manual_seed(3))
+        units = model.conduct(z)
+        assert units.shape == (2, 8, 64) and float(units.abs().max()) > 0
+        # the teacher-forced logits of unit k are the 2-bar decoder's for that code
+        ours = model.decode_teacher(z, x).reshape(16, 32, 130)
+        theirs = two.decode_teacher(units.reshape(16, 64), x.reshape(16, 32))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-5)
+        greedy = model.decode(z).reshape(16, 32)
+        assert torch.equal(greedy, two.decode(units.reshape(16, 64)))
+    with pytest.raises(ValueError, match="unit_bars=3 must be 1 or 2"):
+        MusicVAE16Config(unit_bars=3)
+
+
+@one_thread
+def test_distillation_pulls_the_unit_codes_to_the_teacher(rng: np.random.Generator) -> None:
+    from wavesmith.music.vae import MusicVAE, MusicVAEConfig
+
+    torch.manual_seed(0)
+    teacher = MusicVAE(MusicVAEConfig(embed=8, enc_hidden=16, latent=8, dec_hidden=16)).eval()
+    model = HierarchicalVAE(MusicVAE16Config(
+        embed=8, enc_hidden=16, latent=8, conductor_hidden=16, bar_embed=8, dec_hidden=16,
+        unit_bars=2))
+    x = _windows(rng, 4)
+    with torch.no_grad():
+        target = teacher.encode(x.reshape(-1, 32))[0].reshape(4, 8, 8)
+
+    def gap() -> float:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+        return float(((model.last_units - target) ** 2).mean())
+
+    plain, distilled = make_vae16_loss(30, beta=0.2, free_bits_nats=4.0), make_vae16_loss(
+        30, teacher, 5.0, beta=0.2, free_bits_nats=4.0)
+    with torch.no_grad():                                     # eval: z = mu, same beta
+        value_plain, _ = plain(model.eval(), x)
+        value_distilled, _ = distilled(model, x)
+    assert float(value_distilled) == pytest.approx(float(value_plain) + 5.0 * gap(), rel=1e-5)
+    before = gap()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-2)
+    for _ in range(30):
+        value, _ = distilled(model.train(), x)
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+    assert gap() < 0.3 * before, (before, gap())
 
 
 def test_init_from_the_2bar_model() -> None:

@@ -10,8 +10,13 @@ shared loop (:func:`wavesmith.learn.trainer.fit`). Entry point:
 
 With ``init_from`` (a 2-bar VAE's weights, :func:`init_from_2bar`) the token embedding,
 the encoder's BiLSTM and the bar decoder start from the 2-bar model's; the conductor and the
-layers into and out of ``z`` start fresh. After training, the sampling distribution of ``z``
-is fitted to the posteriors of the train windows
+layers into and out of ``z`` start fresh. With ``distill_weight`` (and the model's
+``unit_bars=2``) the loss also pulls the conductor's eight unit codes towards the 2-bar
+VAE's latent means of the window's eight 2-bar segments (:func:`make_vae16_loss`): the
+unit decoder is the 2-bar decoder, so codes near those reconstruct as the 2-bar model does,
+and the conductor gets a direct target instead of learning only through the decoder.
+After training, the sampling distribution of ``z`` is fitted to the posteriors of the
+train windows
 (:meth:`~wavesmith.music.vae16.HierarchicalVAE.fit_sampling_prior`).
 
 :func:`evaluate_vae16` measures on the held-out test tunes, in one run:
@@ -42,6 +47,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from wavesmith.errors import AudioValueError
 from wavesmith.learn.trainer import fit, seed_everything
@@ -60,6 +66,7 @@ from wavesmith.music.train import (
     too_small,
 )
 from wavesmith.music.train_melody import BUDGET_OVERRUN, SegmentDataset, make_vae_loss
+from wavesmith.music.vae import SEGMENT_STEPS
 from wavesmith.music.vae16 import (
     BAR_STEPS,
     WINDOW_STEPS,
@@ -69,8 +76,8 @@ from wavesmith.music.vae16 import (
     melody_windows,
 )
 
-__all__ = ["evaluate_vae16", "init_from_2bar", "interpolation_study", "spot_check",
-           "train_vae16", "windows_of"]
+__all__ = ["evaluate_vae16", "init_from_2bar", "interpolation_study", "make_vae16_loss",
+           "spot_check", "train_vae16", "windows_of"]
 
 EVAL_HOP_BARS = 4          # bars between the starts of valid / test windows
 VAL_BATCH = 128            # windows per validation batch
@@ -98,6 +105,27 @@ def windows_of(melodies: list[Melody], hop_bars: int
     if not parts:
         return np.zeros((0, WINDOW_STEPS), np.int64), []
     return np.concatenate(parts), index
+
+
+def make_vae16_loss(total_steps: int, teacher: Any = None, distill_weight: float = 0.0,
+                    **kl: float) -> Any:
+    """The 2-bar model's loss (:func:`~wavesmith.music.train_melody.make_vae_loss`) plus,
+    with ``distill_weight``, that weight times the mean squared distance between the
+    conductor's unit codes and ``teacher``'s (the 2-bar VAE's) latent means of the window's
+    eight 2-bar segments: a direct target for the conductor, which otherwise learns only
+    through the decoder (model ``unit_bars=2``)."""
+    base = make_vae_loss(total_steps, **kl)
+    if not distill_weight:
+        return base
+
+    def loss(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        value, n = base(model, x)
+        with torch.no_grad():
+            target = teacher.encode(x.reshape(-1, SEGMENT_STEPS))[0]
+        units = model.last_units.reshape(target.shape)
+        return value + distill_weight * F.mse_loss(units, target), n
+
+    return loss
 
 
 def init_from_2bar(model: HierarchicalVAE, path: str) -> dict[str, Any]:
@@ -265,9 +293,15 @@ def train_vae16(cfg: MusicTrainConfig, *, built_by: str,
         raise too_small(cfg, f"{len(train_w)} train windows < batch_size {cfg.batch_size}")
     kl = {"beta": cfg.beta, "free_bits_nats": cfg.free_bits_nats,
           "anneal_fraction": cfg.anneal_fraction}
+    teacher = None
+    if cfg.distill_weight:
+        from wavesmith.music.vae import load_vae
+
+        teacher = load_vae(cfg.init_from).model
     budget = cfg.minutes * 60.0
     model = HierarchicalVAE(mcfg)
-    epochs, step_s = epochs_for(budget, model, train_dl, make_vae_loss(1, **kl))
+    epochs, step_s = epochs_for(budget, model, train_dl,
+                                make_vae16_loss(1, teacher, cfg.distill_weight, **kl))
     epochs = cfg.epochs or epochs
     tcfg = fit_config(cfg, asdict(mcfg), epochs)
     log(f"vae16: {sum(p.numel() for p in model.parameters())} parameters, {len(train_w)} "
@@ -275,7 +309,9 @@ def train_vae16(cfg: MusicTrainConfig, *, built_by: str,
     model = HierarchicalVAE(mcfg)   # fresh weights after the probe
     init = init_from_2bar(model, cfg.init_from) if cfg.init_from else None
     t0, c0 = time.monotonic(), time.process_time()
-    best, history = fit(model, train_dl, val_dl, make_vae_loss(epochs * len(train_dl), **kl),
+    best, history = fit(model, train_dl, val_dl,
+                        make_vae16_loss(epochs * len(train_dl), teacher, cfg.distill_weight,
+                                        **kl),
                         tcfg, max_seconds=BUDGET_OVERRUN * budget, clock=time.process_time,
                         progress=lambda done, total, row: log(
                             f"epoch {done}/{total}: train_loss {row['train_loss']:.4f} "
@@ -294,6 +330,7 @@ def train_vae16(cfg: MusicTrainConfig, *, built_by: str,
         "parameters": sum(p.numel() for p in model.parameters())})
     card = {"config": {"model": asdict(mcfg), "train": asdict(tcfg), **kl,
                        "transpose_semitones": cfg.transpose_semitones, "init_from": init,
+                       "distill_weight": cfg.distill_weight,
                        "sampling_prior": f"diagonal Gaussian fitted to the posteriors of "
                                          f"the {len(prior_w)} train windows every "
                                          f"{EVAL_HOP_BARS} bars",

@@ -134,11 +134,18 @@ def melody_segments(melody: Melody, *, hop_bars: int = 2, min_notes: int = 1) ->
         raise AudioValueError(f"{melody.name or 'melody'}: the VAE models 2-bar segments of "
                               f"4/4 (32 sixteenths); a {melody.time_signature[0]}/"
                               f"{melody.time_signature[1]} bar of {spb} steps does not fit")
+    return spans(melody, SEGMENT_STEPS, hop_bars=hop_bars, min_notes=min_notes)
+
+
+def spans(melody: Melody, span_steps: int, *, hop_bars: int, min_notes: int) -> np.ndarray:
+    """Classes (grid token + 2) of the melody's ``span_steps``-step spans starting on bar
+    lines every ``hop_bars`` bars, int64 ``(n, span_steps)``, leaving out spans with fewer
+    than ``min_notes`` onsets (no meter check: see :func:`melody_segments`)."""
     cls = melody.tokens.astype(np.int64) - NO_EVENT
-    segs = [cls[a:a + SEGMENT_STEPS] for a in range(0, melody.steps - SEGMENT_STEPS + 1,
-                                                    hop_bars * spb)]
-    segs = [s for s in segs if int((s >= 2).sum()) >= min_notes]
-    return np.stack(segs) if segs else np.zeros((0, SEGMENT_STEPS), dtype=np.int64)
+    out = [cls[a:a + span_steps] for a in range(0, melody.steps - span_steps + 1,
+                                                hop_bars * melody.steps_per_bar)]
+    out = [s for s in out if int((s >= 2).sum()) >= min_notes]
+    return np.stack(out) if out else np.zeros((0, span_steps), dtype=np.int64)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:

@@ -6,11 +6,16 @@ A window is :data:`WINDOW_STEPS` = 256 grid tokens (16 bars of 4/4 on the 16th-n
 * Encoder: token embedding → bidirectional LSTM over all 256 steps → the two final hidden
   states → ``mu``, ``log_var`` of a diagonal Gaussian latent ``z``.
 * Conductor: an LSTM whose initial state comes from ``z`` (and which reads ``z`` at each of
-  its :data:`N_BARS` = 16 steps) emits one embedding per bar of :data:`BAR_STEPS` = 16 steps.
-* Bar decoder: one LSTM shared by all bars. Its state is reset from the bar's embedding at
-  every bar line, so whatever carries over from bar to bar has to go through ``z`` and the
-  conductor. At each step it reads the previous token (teacher forcing in training; the
-  last token of the previous bar at a bar's first step) and the bar embedding.
+  its steps) emits one embedding per *unit* of ``unit_bars`` bars: 16 units of one bar
+  (:data:`BAR_STEPS` = 16 steps), or with ``unit_bars=2`` 8 units of two bars.
+* Unit decoder: one LSTM shared by all units. Its state is reset from the unit's embedding at
+  every unit boundary, so whatever carries over from unit to unit has to go through ``z``
+  and the conductor. At each step it reads the previous token (teacher forcing in training)
+  and the unit embedding. With ``unit_bars=1`` a unit's first step reads the last token of
+  the previous unit; with ``unit_bars=2`` it reads the start token and the embedding is not
+  squashed by tanh, so a unit decodes exactly as the 2-bar VAE decodes a 2-bar code: the
+  conductor can be taught to emit the 2-bar VAE's codes of the window's eight segments
+  (``distill_weight`` in :mod:`wavesmith.music.train_vae16`).
 
 Training minimises the per-window cross-entropy plus ``beta * max(KL - free_bits, 0)`` with
 ``beta`` annealed from 0, as the 2-bar model (:func:`wavesmith.music.train_melody.
@@ -33,15 +38,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from wavesmith.errors import AudioValueError
-from wavesmith.music.midi import NO_EVENT, Melody
-from wavesmith.music.vae import N_CLASSES, MelodyVAE
+from wavesmith.music.midi import Melody
+from wavesmith.music.vae import N_CLASSES, MelodyVAE, spans
 from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
 __all__ = ["BAR_STEPS", "N_BARS", "SHIPPED_VAE16", "WINDOW_STEPS", "HierarchicalVAE",
            "MelodyVAE16", "MusicVAE16Config", "load_vae16", "melody_windows"]
 
-BAR_STEPS = 16                 # 16th notes per conductor step: one bar of 4/4
-N_BARS = 16                    # conductor steps (bars) per window
+BAR_STEPS = 16                 # 16th notes per bar of 4/4 (a conductor unit is 1 or 2 bars)
+N_BARS = 16                    # bars per window
 WINDOW_STEPS = BAR_STEPS * N_BARS   # 256 16th notes: 16 bars of 4/4
 MAX_BARS = 1024                # sample(): bars at most
 SHIPPED_VAE16 = DATA_DIR / "vae_nottingham_16bar.pt"
@@ -56,10 +61,15 @@ class MusicVAE16Config:
     enc_hidden: int = 256      # encoder LSTM units per direction
     latent: int = 256          # dimensions of z
     conductor_hidden: int = 256
-    bar_embed: int = 64        # conductor output per bar
-    dec_hidden: int = 256      # bar decoder LSTM units
+    bar_embed: int = 64        # conductor output per unit
+    dec_hidden: int = 256      # unit decoder LSTM units
     dec_layers: int = 2
     dropout: float = 0.0
+    unit_bars: int = 1         # bars of 4/4 per conductor step: 1 or 2 (2-bar VAE codes)
+
+    def __post_init__(self) -> None:
+        if self.unit_bars not in (1, 2):
+            raise ValueError(f"unit_bars={self.unit_bars!r} must be 1 or 2")
 
 
 class HierarchicalVAE(nn.Module):
@@ -71,6 +81,10 @@ class HierarchicalVAE(nn.Module):
     def __init__(self, config: MusicVAE16Config) -> None:
         super().__init__()
         self.config = c = config
+        self.unit_steps = BAR_STEPS * c.unit_bars      # 16th notes per unit
+        self.n_units = WINDOW_STEPS // self.unit_steps
+        self.restart = c.unit_bars == 2                # units start from the start token
+        self.last_units: torch.Tensor | None = None    # conductor output of the last pass
         self.embed = nn.Embedding(N_CLASSES + 1, c.embed)  # + a start token for the decoder
         self.encoder = nn.LSTM(c.embed, c.enc_hidden, batch_first=True, bidirectional=True)
         self.to_latent = nn.Linear(2 * c.enc_hidden, 2 * c.latent)
@@ -94,11 +108,12 @@ class HierarchicalVAE(nn.Module):
         return mu, log_var.clamp(-10.0, 10.0)
 
     def conduct(self, z: torch.Tensor) -> torch.Tensor:
-        """Bar embeddings ``(batch, 16, bar_embed)`` of ``z`` ``(batch, latent)``."""
+        """Unit embeddings ``(batch, n_units, bar_embed)`` of ``z`` ``(batch, latent)``."""
         h0, c0 = torch.tanh(self.conductor_init(z)).chunk(2, -1)
-        out, _ = self.conductor(z[:, None].expand(-1, N_BARS, -1).contiguous(),
+        out, _ = self.conductor(z[:, None].expand(-1, self.n_units, -1).contiguous(),
                                 (h0[None].contiguous(), c0[None].contiguous()))
-        return torch.tanh(self.to_bar(out))
+        units = self.to_bar(out)
+        return units if self.restart else torch.tanh(units)
 
     def _bar_state(self, bar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         c = self.config
@@ -106,14 +121,22 @@ class HierarchicalVAE(nn.Module):
         return s[:, 0].transpose(0, 1).contiguous(), s[:, 1].transpose(0, 1).contiguous()
 
     def decode_teacher(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced logits ``(batch, 256, 130)``: step ``k`` reads token ``k - 1``;
-        all 16 bars run as one batch of ``batch * 16`` sequences."""
-        n = x.shape[0]
-        bars = self.conduct(z).reshape(n * N_BARS, -1)
-        start = torch.full((n, 1), N_CLASSES, dtype=x.dtype)
-        prev = torch.cat([start, x[:, :-1]], 1).reshape(n * N_BARS, BAR_STEPS)
+        """Teacher-forced logits ``(batch, 256, 130)``: step ``k`` reads token ``k - 1`` (or
+        the start token, see the module docstring); all units run as one batch of
+        ``batch * n_units`` sequences. Keeps the unit embeddings in ``last_units``."""
+        n, u = x.shape[0], self.unit_steps
+        units = self.conduct(z)
+        self.last_units = units
+        bars = units.reshape(n * self.n_units, -1)
+        if self.restart:
+            x_units = x.reshape(n * self.n_units, u)
+            start = torch.full((len(x_units), 1), N_CLASSES, dtype=x.dtype)
+            prev = torch.cat([start, x_units[:, :-1]], 1)
+        else:
+            start = torch.full((n, 1), N_CLASSES, dtype=x.dtype)
+            prev = torch.cat([start, x[:, :-1]], 1).reshape(n * self.n_units, u)
         inp = torch.cat([self.drop(self.embed(prev)),
-                         bars[:, None].expand(-1, BAR_STEPS, -1)], -1)
+                         bars[:, None].expand(-1, u, -1)], -1)
         out, _ = self.decoder(inp, self._bar_state(bars))
         return self.head(self.drop(out)).reshape(n, WINDOW_STEPS, N_CLASSES)
 
@@ -151,9 +174,11 @@ class HierarchicalVAE(nn.Module):
         bars = self.conduct(z)
         tok = torch.full((z.shape[0], 1), N_CLASSES, dtype=torch.int64)
         out = []
-        for b in range(N_BARS):
+        for b in range(self.n_units):
             state = self._bar_state(bars[:, b])
-            for _ in range(BAR_STEPS):
+            if self.restart:
+                tok = torch.full((z.shape[0], 1), N_CLASSES, dtype=torch.int64)
+            for _ in range(self.unit_steps):
                 h, state = self.decoder(torch.cat([self.embed(tok), bars[:, b, None]], -1),
                                         state)
                 logits = self.head(h[:, -1])
@@ -185,11 +210,7 @@ def melody_windows(melody: Melody, *, hop_bars: int = 4, min_notes: int = 1) -> 
         If the meter's bar does not divide 16 steps (e.g. 6/8, 3/4).
     """
     _check_meter(melody)
-    cls = melody.tokens.astype(np.int64) - NO_EVENT
-    wins = [cls[a:a + WINDOW_STEPS] for a in range(0, melody.steps - WINDOW_STEPS + 1,
-                                                   hop_bars * melody.steps_per_bar)]
-    wins = [w for w in wins if int((w >= 2).sum()) >= min_notes]
-    return np.stack(wins) if wins else np.zeros((0, WINDOW_STEPS), dtype=np.int64)
+    return spans(melody, WINDOW_STEPS, hop_bars=hop_bars, min_notes=min_notes)
 
 
 class MelodyVAE16(MelodyVAE):
