@@ -35,7 +35,6 @@ which direction is better): the README's "models vs baselines" table.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable
@@ -43,6 +42,7 @@ from typing import Any
 
 from wavesmith.errors import AudioValueError
 from wavesmith.music.midi import Melody
+from wavesmith.music.weights import one_thread
 
 __all__ = ["EVAL_MODELS", "evaluate_shipped"]
 
@@ -62,19 +62,14 @@ def _row(model: str, measure: str, value: float, baseline: str, base_value: floa
             "better": better, "beats_baseline": beats}
 
 
-def _crops_16(melodies: list[Melody]) -> list[Melody]:
-    """First 16 bars of every 4/4 tune at least that long (the generators write 4/4)."""
-    return [m.crop(16) for m in melodies if m.steps_per_bar == 16 and m.steps >= 256]
-
-
 def _sample_distances(name: str, sampler: Callable[[int], Melody],
                       data: dict[str, list[Melody]]) -> dict[str, Any]:
     """Metric distances to the 16-bar 4/4 test crops of one sample per crop (seed ``i``),
     with the Markov table, uniform-random tokens and the valid crops beside it."""
-    from wavesmith.music.evaluate import baseline_distances
+    from wavesmith.music.evaluate import baseline_distances, crops_16
     from wavesmith.music.metrics import metric_distance
 
-    reference, valid = _crops_16(data["test"]), _crops_16(data["valid"])
+    reference, valid = crops_16(data["test"]), crops_16(data["valid"])
     if not reference:
         raise AudioValueError("no held-out test tune is 16 bars of 4/4 long (is --limit too "
                               "small?)")
@@ -153,9 +148,9 @@ def _eval_gan(data: dict[str, list[Melody]], log: Log) -> dict[str, Any]:
 
 def _eval_harmony(root: str | os.PathLike[str] | None, limit: int | None,
                   log: Log) -> dict[str, Any]:
-    from wavesmith.music.harmonize import CHORDS, estimate_key, load_harmony
+    from wavesmith.music.harmonize import load_harmony
     from wavesmith.music.train import MusicTrainConfig, load_chord_pairs
-    from wavesmith.music.train_harmony import chord_scores
+    from wavesmith.music.train_harmony import chord_scores, tonic_triad
 
     cfg = MusicTrainConfig.from_dict({"kind": "music_harmony", "cache_dir": None,
                                       "limit": limit,
@@ -166,12 +161,6 @@ def _eval_harmony(root: str | os.PathLike[str] | None, limit: int | None,
     if not test:
         raise AudioValueError("no held-out tune with an accompaniment track")
     model = load_harmony()
-
-    def tonic_triad(mel: Melody) -> list[str]:
-        tonic, mode = estimate_key(mel)
-        return [CHORDS[1 + tonic * 4 + (0 if mode == "major" else 1)]] * \
-            math.ceil(mel.steps / mel.steps_per_bar)
-
     scores = {"hmm": chord_scores(model, test),
               "hmm_no_transitions": chord_scores(model, test, use_transitions=False),
               "tonic_triad": chord_scores(tonic_triad, test)}
@@ -290,18 +279,12 @@ def evaluate_shipped(model: str, root: str | os.PathLike[str] | None = None, *,
             out[name] = _eval_chorale(say)
         else:
             assert data is not None
-            out[name] = _one_thread(_EVALS[name])(data, say)
+            out[name] = one_thread(_EVALS[name])(data, say)
         out[name]["seconds"] = round(time.monotonic() - t0, 1)
     summary = [r for name in names for r in out[name].pop("summary")]
     pieces = {k: len(v) for k, v in data.items()} if data is not None else None
     return {"models": out, "summary": summary, "pieces": pieces, "limit": limit,
             "seconds": round(time.monotonic() - started, 1)}
-
-
-def _one_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
-    from wavesmith.music.weights import one_thread
-
-    return one_thread(fn)
 
 
 _EVALS: dict[str, Callable[[dict[str, list[Melody]], Log], dict[str, Any]]] = {

@@ -37,7 +37,7 @@ from wavesmith.music.dataset import load_split
 from wavesmith.music.metrics import metric_distance, set_metrics
 
 __all__ = ["EvalReport", "PerplexityRow", "TranscriptionReport", "TranscriptionRow",
-           "baseline_distances", "evaluate_baseline", "evaluate_generator",
+           "baseline_distances", "crops_16", "evaluate_baseline", "evaluate_generator",
            "evaluate_transcription"]
 
 ONSET_TOLERANCE_S = 0.05     # s, mir_eval's note onset window (MIREX)
@@ -134,6 +134,11 @@ def evaluate_baseline(root: str | os.PathLike[str] | None = None, *,
         distance_bars=bars, distance_pieces=len(reference), sample_order=sample_order,
         temperature=temperature, seed=seed, distances=distances, real_metric_means=means,
         seconds=time.monotonic() - started)
+
+
+def crops_16(melodies: list[Any]) -> list[Any]:
+    """The first 16 bars of every 4/4 tune at least that long (the distance references)."""
+    return [m.crop(16) for m in melodies if m.steps_per_bar == 16 and m.steps >= 16 * 16]
 
 
 def baseline_distances(reference: list[Any], valid: list[Any] | None = None

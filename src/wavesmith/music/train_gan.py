@@ -27,6 +27,7 @@ from torch.nn import functional as F
 
 from wavesmith.errors import ModelError
 from wavesmith.learn.trainer import seed_everything
+from wavesmith.music.evaluate import crops_16
 from wavesmith.music.midi import Melody
 from wavesmith.music.train import (
     MusicTrainConfig,
@@ -67,11 +68,6 @@ def gan_phrases(melodies: list[Melody], hop_bars: int) -> tuple[np.ndarray, np.n
     if not parts:
         return np.zeros((0, PHRASE_STEPS), np.int64), np.zeros((0, PHRASE_STEPS), bool)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
-def crops_16(melodies: list[Melody]) -> list[Melody]:
-    """The first 16 bars of every 4/4 tune at least that long (the distance references)."""
-    return [m.crop(16) for m in melodies if m.steps_per_bar == 16 and m.steps >= 16 * 16]
 
 
 def train_record(cfg: MusicTrainConfig, model_config: dict[str, Any]) -> Any:

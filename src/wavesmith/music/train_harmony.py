@@ -30,7 +30,7 @@ from wavesmith.music.train import (
     too_small,
 )
 
-__all__ = ["chord_scores", "train_harmony"]
+__all__ = ["chord_scores", "tonic_triad", "train_harmony"]
 
 
 def chord_scores(model: Any, pairs: list[tuple[Melody, np.ndarray]], **kw: Any
@@ -53,11 +53,20 @@ def chord_scores(model: Any, pairs: list[tuple[Melody, np.ndarray]], **kw: Any
     return {"accuracy": round(hit / n, 4), "root_accuracy": round(root_hit / n, 4), "bars": n}
 
 
+def tonic_triad(melody: Melody) -> list[str]:
+    """The baseline harmonization: the estimated key's tonic triad on every bar."""
+    from wavesmith.music.harmonize import CHORDS, estimate_key
+
+    tonic, mode = estimate_key(melody)
+    return [CHORDS[1 + tonic * 4 + (0 if mode == "major" else 1)]] * \
+        math.ceil(melody.steps / melody.steps_per_bar)
+
+
 def train_harmony(cfg: MusicTrainConfig, *, built_by: str,
                   log: Callable[[str], None]) -> MusicTrainResult:
     """Count, tune and score the chord HMM; save it as ``<out_dir>/<name>.json``."""
     from wavesmith import __version__
-    from wavesmith.music.harmonize import CHORDS, HarmonyModel, estimate_key
+    from wavesmith.music.harmonize import CHORDS, HarmonyModel
 
     t0, c0 = time.monotonic(), time.process_time()
     data = load_chord_pairs(cfg, log=log)
@@ -73,11 +82,6 @@ def train_harmony(cfg: MusicTrainConfig, *, built_by: str,
     _, model.emission_weight, model.backoff_k = max(tuning)
     log(f"harmony: emission_weight {model.emission_weight}, backoff_k {model.backoff_k} "
         "(best on the valid split)")
-
-    def tonic_triad(mel: Melody) -> list[str]:
-        tonic, mode = estimate_key(mel)
-        return [CHORDS[1 + tonic * 4 + (0 if mode == "major" else 1)]] * \
-            math.ceil(mel.steps / mel.steps_per_bar)
 
     train_counts = np.bincount(np.concatenate([c for _, c in data["train"]]),
                                minlength=len(CHORDS))

@@ -51,6 +51,7 @@ from torch.nn import functional as F
 
 from wavesmith.errors import AudioValueError
 from wavesmith.learn.trainer import fit, seed_everything
+from wavesmith.music.evaluate import crops_16
 from wavesmith.music.midi import Melody
 from wavesmith.music.train import (
     MusicTrainConfig,
@@ -156,11 +157,6 @@ def init_from_2bar(model: HierarchicalVAE, path: str) -> dict[str, Any]:
             "init_from") from exc
     return {"weights": Path(path).name, "sha256": two.card.get("sha256"),
             "copied": [f"{theirs} -> {ours}" for ours, theirs in _SHARED]}
-
-
-def crops_16(melodies: list[Melody]) -> list[Melody]:
-    """The first 16 bars of every 4/4 tune at least that long (the distance references)."""
-    return [m.crop(16) for m in melodies if m.steps_per_bar == 16 and m.steps >= 16 * 16]
 
 
 def spot_check(vae: MelodyVAE16, windows: np.ndarray, index: list[tuple[str, int]],
