@@ -112,6 +112,7 @@ train-ctc: install
 # every other setting are in configs/music/*.yaml.
 train-music: install
 	$(BIN)/wavesmith train run configs/music/transformer.yaml --ship
+	$(BIN)/wavesmith train run configs/music/transformer_remi.yaml --ship
 	$(BIN)/wavesmith train run configs/music/vae.yaml --ship
 	$(BIN)/python scripts/train_music.py attributes --ship
 	OMP_NUM_THREADS=1 $(BIN)/wavesmith train run configs/music/vae16.yaml --ship

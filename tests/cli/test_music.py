@@ -43,6 +43,11 @@ def test_generate_midi_audio_plot(tmp_path: Path) -> None:
     (["--model", "markov", "--top-k", "5"], "top_k is supported by the transformer only"),
     (["--model", "vae", "--top-p", "0.9"], "top_p is supported by the transformer only"),
     (["--model", "transformer", "--top-p", "0"], "top_p=0.0 must be in (0, 1]"),
+    (["--model", "markov", "--tokens", "remi"], "tokens is supported by the transformer only"),
+    (["--model", "transformer", "--tokens", "words"], "tokens='words' must be one of grid, "
+                                                      "remi"),
+    (["--model", "transformer", "--tokens", "remi", "--meter", "5/4"],
+     "5/4 is not in the REMI vocabulary"),
     (["--model", "lstm"], "unknown model 'lstm'"),
     (["--bars", "0"], "bars=0 must be"),
     (["--meter", "5/7"], "time signature 5/7 is not supported"),
@@ -126,6 +131,42 @@ def test_generate_transformer_seeded(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
+def test_eval_remi_transformer(nottingham: Path) -> None:
+    """music eval --model transformer --tokens remi: per-REMI-token NLL against a REMI
+    n-gram counted in the same run, and per-bar NLL against the grid Markov table."""
+    r = run_cli("music", "eval", "--data", nottingham, "--limit", "12", "--model",
+                "transformer", "--tokens", "remi", "--bars", "4", "--json", timeout=300)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["tokens"] == "remi" and rep["test_pieces"] == 12
+    assert set(rep["nll_per_token"]) == {"transformer-remi", "remi-5gram"}
+    assert set(rep["nll_per_bar"]) == {"transformer-remi", "markov-3"}
+    assert rep["nll_per_token"]["transformer-remi"] < rep["nll_per_token"]["remi-5gram"]
+    r = run_cli("music", "eval", "--model", "vae", "--tokens", "remi")
+    assert r.returncode == 2 and "--tokens applies to --model transformer only" in r.stderr
+
+
+def test_generate_remi_transformer(tmp_path: Path) -> None:
+    """--tokens remi: the REMI model, in the asked meter (6/8), written as 6/8."""
+    from wavesmith.music.midi import read_melody
+
+    out = tmp_path / "jig.mid"
+    r = run_cli("music", "generate", "--model", "transformer", "--tokens", "remi", "--bars",
+                "4", "--meter", "6/8", "--seed", "2", "-o", out, "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["tokens"] == "remi" and rep["bars"] == 4
+    mel = read_melody(out)
+    assert mel.time_signature == (6, 8) and mel.steps_per_bar == 12 and len(mel.notes()) >= 4
+    grid = tmp_path / "grid.mid"
+    r = run_cli("music", "generate", "--model", "transformer", "--bars", "4", "--meter", "6/8",
+                "--seed", "2", "-o", grid, "--json")
+    assert json.loads(r.stdout)["tokens"] == "grid"
+    assert read_melody(grid).time_signature == (6, 8)   # the asked meter, not 3/4
+    assert grid.read_bytes() != out.read_bytes()
+
+
+@pytest.mark.integration
 def test_continue_transformer(nottingham: Path, tmp_path: Path) -> None:
     out = tmp_path / "cont.mid"
     r = run_cli("music", "continue", nottingham / "jigs10.mid", "-o", out, "--model",
@@ -134,6 +175,12 @@ def test_continue_transformer(nottingham: Path, tmp_path: Path) -> None:
     from wavesmith.music.midi import read_melody
 
     src, res = read_melody(nottingham / "jigs10.mid"), read_melody(out)
+    assert res.notes()[: len(src.notes()) - 1] == src.notes()[:-1]
+    assert res.bars == pytest.approx(-(-src.steps // src.steps_per_bar) + 2)
+    r = run_cli("music", "continue", nottingham / "jigs10.mid", "-o", out, "--model",
+                "transformer", "--tokens", "remi", "--bars", "2", "--seed", "4", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["tokens"] == "remi", r.stderr
+    res = read_melody(out)
     assert res.notes()[: len(src.notes()) - 1] == src.notes()[:-1]
     assert res.bars == pytest.approx(-(-src.steps // src.steps_per_bar) + 2)
 

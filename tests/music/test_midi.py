@@ -14,9 +14,7 @@ from wavesmith.music.midi import (
     NO_EVENT,
     NOTE_OFF,
     Melody,
-    events_to_melody,
     melody_from_midi,
-    melody_to_events,
     melody_to_midi,
     read_melody,
     save_midi,
@@ -38,15 +36,6 @@ def test_read_real_tune(nottingham: Path) -> None:
     assert (notes[0].pitch, notes[0].start_step, notes[0].end_step) == (76, 8, 12)
     assert len(notes) == 68                                      # the melody track's notes
     assert all(a.end_step <= b.start_step for a, b in itertools.pairwise(notes))
-
-
-@pytest.mark.integration
-def test_events_round_trip_real(nottingham: Path) -> None:
-    m = read_melody(nottingham / "jigs10.mid")
-    ev = melody_to_events(m)
-    assert ev[0] == "Bar" and ev.count("Bar") == int(np.ceil(m.bars))
-    back = events_to_melody(ev, steps_per_bar=m.steps_per_bar)
-    assert back.notes() == m.notes()
 
 
 @pytest.mark.integration

@@ -24,7 +24,8 @@ from wavesmith.music.train_gan import train_record
 from wavesmith.music.weights import DATA_DIR
 
 CONFIGS = REPO / "configs" / "music"
-SHIPPED = {"transformer": "transformer_nottingham", "vae": "vae_nottingham_2bar",
+SHIPPED = {"transformer": "transformer_nottingham",
+           "transformer_remi": "transformer_remi_nottingham", "vae": "vae_nottingham_2bar",
            "vae16": "vae_nottingham_16bar", "gan": "gan_nottingham",
            "harmony": "harmony_nottingham"}
 TRAIN_FIELDS = ("batch_size", "lr", "weight_decay", "schedule", "grad_clip_norm", "patience",
@@ -57,7 +58,7 @@ def test_every_kind_has_a_config() -> None:
     assert not is_music_config(REPO / "configs" / "digits_cnn.yaml")
 
 
-@pytest.mark.parametrize("name", ["transformer", "vae", "vae16", "gan"])
+@pytest.mark.parametrize("name", ["transformer", "transformer_remi", "vae", "vae16", "gan"])
 def test_configs_match_the_shipped_cards(name: str) -> None:
     cfg = MusicTrainConfig.from_yaml(CONFIGS / f"{name}.yaml")
     card = json.loads((DATA_DIR / f"{SHIPPED[name]}.json").read_text())
@@ -154,7 +155,7 @@ def _train(config: Path, out: Path, *args: str) -> dict[str, object]:
 
 @pytest.mark.integration
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["transformer", "vae"])
+@pytest.mark.parametrize("name", ["transformer", "transformer_remi", "vae"])
 def test_melody_networks_train_and_load(name: str, nottingham: Path, tmp_path: Path) -> None:
     from wavesmith.music.transformer import load_transformer
     from wavesmith.music.vae import load_vae
@@ -174,8 +175,11 @@ def test_melody_networks_train_and_load(name: str, nottingham: Path, tmp_path: P
     assert card["built_by"].startswith("wavesmith train run ")
     assert card["config"]["music_train"]["limit"] == 8
     tune = read_melody(sorted(nottingham.glob("*.mid"))[0])
-    if name == "transformer":
-        nll, ppl = load_transformer(weights).perplexity([tune])
+    if name.startswith("transformer"):
+        model = load_transformer(weights)
+        expected = "remi" if name == "transformer_remi" else "grid"
+        assert model.tokens == card["model_config"]["tokens"] == expected
+        nll, ppl = model.perplexity([tune])
         assert math.isfinite(nll) and ppl == pytest.approx(math.exp(nll), rel=1e-6)
         assert result["metrics"]["best_val_loss"] == min(h["val_loss"] for h in history)
     else:

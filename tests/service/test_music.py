@@ -25,6 +25,8 @@ def test_generate_midi_and_wav(server: str) -> None:
 @pytest.mark.parametrize(("data", "status", "message"), [
     ({"model": "gan", "top_k": "5"}, 422, "top_k is not supported by the GAN"),
     ({"model": "markov", "top_p": "0.9"}, 422, "top_p is supported by the transformer only"),
+    ({"model": "vae", "tokens": "remi"}, 422, "tokens is supported by the transformer only"),
+    ({"model": "transformer", "tokens": "abc"}, 422, "tokens='abc' must be one of"),
     ({"model": "nope"}, 422, "unknown model"),
     ({"bars": "0"}, 422, "bars=0"),
     ({"temperature": "-1"}, 422, "temperature="),
@@ -71,6 +73,10 @@ def test_generate_transformer_seeded(server: str) -> None:
     nucleus = httpx.post(f"{server}/v1/music/generate",
                          data={"model": "transformer", "bars": "2", "top_p": "0.9"}, timeout=60)
     assert nucleus.status_code == 200 and nucleus.content[:4] == b"MThd"
+    remi = httpx.post(f"{server}/v1/music/generate",
+                      data={**form, "tokens": "remi"}, timeout=60)
+    assert remi.status_code == 200 and remi.content[:4] == b"MThd"
+    assert remi.content != a.content and len(_midi_notes(remi.content)[0]) >= 2
 
 
 @pytest.mark.integration

@@ -114,3 +114,43 @@ def test_page_shows_one_line_error_for_bad_file(server: str, browser: object,
     driver.find_element("id", "info-btn").click()
     error = _wait_visible(driver, "info-error")
     assert error.text.startswith("noise.wav: not a recognised audio file")
+
+
+def _blob_head(driver: object, url: str) -> tuple[int, str]:
+    """(size in bytes, first 4 bytes as text) of a blob URL, read inside the page."""
+    size, head = driver.execute_async_script(  # type: ignore[attr-defined]
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(r => r.blob()).then(async b => "
+        "done([b.size, await b.slice(0, 4).text()]));", url)
+    return int(size), str(head)
+
+
+def test_page_makes_a_melody(server: str, browser: object) -> None:
+    """Section 7: the REMI transformer's melody comes back as playable WAV and as MIDI; a
+    bad choice (3 bars for the VAE) shows the service's one-line message."""
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    driver.get(server + "/")
+    Select(driver.find_element("id", "music-model")).select_by_value("transformer-remi")
+    for field, value in (("music-bars", "4"), ("music-seed", "3")):
+        box = driver.find_element("id", field)
+        box.clear()
+        box.send_keys(value)
+    driver.find_element("id", "music-btn").click()
+    wav = _wait_visible(driver, "music-wav")
+    assert wav.get_attribute("download") == "transformer-remi-seed3.wav"
+    size, head = _blob_head(driver, wav.get_attribute("href"))
+    assert head == "RIFF" and size > 6 * 44_100 * 2   # 4 bars at 120 bpm: 8 s, > 6 s mono
+    midi = driver.find_element("id", "music-midi")
+    size, head = _blob_head(driver, midi.get_attribute("href"))
+    assert head == "MThd" and midi.get_attribute("download") == "transformer-remi-seed3.mid"
+
+    Select(driver.find_element("id", "music-model")).select_by_value("vae")
+    box = driver.find_element("id", "music-bars")
+    box.clear()
+    box.send_keys("3")
+    driver.find_element("id", "music-btn").click()
+    error = _wait_visible(driver, "music-error")
+    assert "bars=3 must be an even integer" in error.text
+    assert not driver.find_element("id", "music-result").is_displayed()

@@ -24,6 +24,10 @@ TopKOpt = Annotated[int | None, typer.Option("--top-k", help="Transformer only: 
 TopPOpt = Annotated[float | None, typer.Option("--top-p", help="Transformer only: nucleus "
                                                "sampling among the most likely tokens "
                                                "holding this probability mass (0..1].")]
+TokensOpt = Annotated[str | None, typer.Option("--tokens", help="Transformer only: grid (one "
+                                               "token per 16th note) or remi (miditok REMI "
+                                               "events). [default: grid]",
+                                               show_default=False)]
 AudioOpt = Annotated[Path | None, typer.Option("--audio", help="Also render to this audio "
                                                "file (FluidSynth, General MIDI piano).")]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Also draw a piano-roll PNG.")]
@@ -57,6 +61,7 @@ def generate(
     temperature: TempOpt = 1.0,
     top_k: TopKOpt = None,
     top_p: TopPOpt = None,
+    tokens: TokensOpt = None,
     meter: Annotated[str, typer.Option("--meter", help="Time signature: 4/4, 3/4, 6/8, "
                                        "2/4, 9/8 ...")] = "4/4",
     tempo: Annotated[float, typer.Option("--tempo", help="Quarter notes per minute.")] = 120.0,
@@ -69,6 +74,9 @@ def generate(
     With --model vae, --bars 16, 32, 48 ... samples one latent code per 16 bars from the
     hierarchical 16-bar VAE; other even --bars one code per 2 bars from the 2-bar VAE.
 
+    With --model transformer, --tokens remi uses the Transformer trained on REMI events
+    (Bar, TimeSig, Position, Pitch, Duration) instead of the 16th-note grid.
+
     Example: wavesmith music generate --model markov --bars 16 --seed 1 -o out.mid --audio out.wav
     """
     from wavesmith.errors import AudioValueError
@@ -80,7 +88,8 @@ def generate(
         raise AudioValueError(f"--meter {meter!r} must look like 4/4 or 6/8")
     report = generate_file(output, model=model, bars=bars, seed=seed, temperature=temperature,
                            top_k=top_k, steps_per_bar=steps_per_bar_for(int(num), int(den)),
-                           tempo_bpm=tempo, audio=audio, plot=plot, top_p=top_p)
+                           tempo_bpm=tempo, audio=audio, plot=plot, top_p=top_p, tokens=tokens,
+                           time_signature=(int(num), int(den)))
     _report(ctx, report, as_json)
 
 
@@ -96,6 +105,7 @@ def continue_(
     temperature: TempOpt = 1.0,
     top_k: TopKOpt = None,
     top_p: TopPOpt = None,
+    tokens: TokensOpt = None,
     audio: AudioOpt = None,
     plot: PlotOpt = None,
     as_json: JsonOpt = False,
@@ -108,7 +118,7 @@ def continue_(
 
     report = continue_file(source, output, model=model, bars=bars, seed=seed,
                            temperature=temperature, top_k=top_k, audio=audio, plot=plot,
-                           top_p=top_p)
+                           top_p=top_p, tokens=tokens)
     _report(ctx, report, as_json)
 
 
@@ -284,20 +294,22 @@ def eval_(
                                                 "of basic-pitch on held-out tunes rendered "
                                                 "to audio (~6 s per tune).")] = False,
     n: Annotated[int, typer.Option("--n", help="--transcription: test tunes to use.")] = 20,
+    tokens: TokensOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate on held-out real music: the Markov baseline (about 1 minute), a shipped
     model against its baselines, or (--transcription) audio-to-MIDI.
 
-    markov / transformer: held-out NLL/perplexity per 16th-note token, and metric distances
-    of generated samples (and, for markov, uniform-random samples) and real valid tunes to
-    the real test tunes. vae (2-bar reconstruction, samples; ~1 min), vae16 (16-bar
-    reconstruction vs the 2-bar VAE, samples, interpolation; ~1 min), gan (samples), harmony
-    (chord accuracy per bar), chorale (chords per beat and four-part voicing on held-out
-    Bach chorales), transfer (attribute vectors; folk <-> chorale judged by the
-    style classifier), all (those six, ~3 min): a table of each model against its
-    baselines. With --transcription: N test tunes rendered with FluidSynth and transcribed;
-    mir_eval note precision/recall/F1 (onset 50 ms; offsets ignored, and required).
+    markov / transformer: held-out NLL/perplexity per token (transformer --tokens remi: per REMI
+    token, against a REMI n-gram counted in the same run) and per bar (comparable across
+    tokens), and metric distances of generated samples (and, for markov, uniform-random samples)
+    and real valid tunes to the real test tunes. vae (2-bar reconstruction, samples; ~1 min),
+    vae16 (16-bar reconstruction vs the 2-bar VAE, samples, interpolation; ~1 min), gan
+    (samples), harmony (chord accuracy per bar), chorale (chords per beat and four-part voicing
+    on held-out Bach chorales), transfer (attribute vectors; folk <-> chorale judged by the
+    style classifier), all (those six, ~3 min): a table of each model against its baselines.
+    With --transcription: N test tunes rendered with FluidSynth and transcribed; mir_eval note
+    precision/recall/F1 (onset 50 ms; offsets ignored, and required).
 
     Example: wavesmith music eval --model all --json > music-eval.json
     """
@@ -310,8 +322,10 @@ def eval_(
         _eval_transcription(ctx, data, n, as_json)
         return
     if model == "transformer":
-        _eval_transformer(ctx, data, bars, seed, limit, as_json)
+        _eval_transformer(ctx, data, bars, seed, limit, as_json, tokens or "grid")
         return
+    if tokens is not None:
+        raise AudioValueError("--tokens applies to --model transformer only")
     if model != "markov":
         _eval_shipped(ctx, data, model, limit, as_json)
         return
@@ -395,24 +409,32 @@ def _eval_shipped(ctx: typer.Context, data: Path | None, model: str, limit: int 
 
 
 def _eval_transformer(ctx: typer.Context, data: Path | None, bars: int, seed: int,
-                      limit: int | None, as_json: bool) -> None:
+                      limit: int | None, as_json: bool, tokens: str) -> None:
     from rich.table import Table
 
     from wavesmith.music.dataset import load_split
     from wavesmith.music.evaluate import evaluate_generator
     from wavesmith.music.transformer import load_transformer
 
-    report = evaluate_generator(load_transformer(), load_split(data, limit=limit),
-                                name="transformer", bars=bars, seed=seed)
+    report = evaluate_generator(load_transformer(tokens=tokens), load_split(data, limit=limit),
+                                name=f"transformer-{tokens}", bars=bars, seed=seed)
     if _json(ctx, as_json):
         print_json(report)
         return
-    t = Table(title=f"held-out NLL per 16th-note token ({report['test_tokens']} tokens)",
+    unit = "16th-note" if tokens == "grid" else "REMI"
+    t = Table(title=f"held-out NLL per {unit} token ({report['test_tokens']} tokens)",
               box=None)
     for c in ("model", "NLL (nats/token)", "perplexity"):
         t.add_column(c)
     for name, nll in report["nll_per_token"].items():
         t.add_row(name, f"{nll:.4f}", f"{report['perplexity'][name]:.3f}")
+    out.print(t)
+    t = Table(title=f"held-out NLL per bar ({report['test_bars']:g} bars; comparable across "
+              "tokenizations)", box=None)
+    for c in ("model", "NLL (nats/bar)"):
+        t.add_column(c)
+    for name, nll in report["nll_per_bar"].items():
+        t.add_row(name, f"{nll:.2f}")
     out.print(t)
     names = list(report["distances"])
     t = Table(title=f"metric distance to {report['distance_pieces']} real test tunes "

@@ -1,5 +1,6 @@
 """Symbolic music: MIDI parsing and melody grids, metrics, the Markov baseline, the Music
-Transformer (:mod:`wavesmith.music.transformer`), the 2-bar melody VAE
+Transformer on 16th-note grid tokens (:mod:`wavesmith.music.transformer`) or REMI events
+(:mod:`wavesmith.music.remi`, via miditok), the 2-bar melody VAE
 (:mod:`wavesmith.music.vae`) with style transfer by attribute vectors
 (:mod:`wavesmith.music.transfer`), the 16-bar hierarchical VAE
 (:mod:`wavesmith.music.vae16`), the bar GAN (:mod:`wavesmith.music.gan`), chord
@@ -20,7 +21,6 @@ from wavesmith.music.metrics import metric_distance, piece_metrics
 from wavesmith.music.midi import (
     Melody,
     load_midi,
-    melody_to_events,
     melody_to_midi,
     read_melody,
     save_midi,
@@ -36,7 +36,6 @@ __all__ = [
     "load_harmony",
     "load_midi",
     "load_model",
-    "melody_to_events",
     "melody_to_midi",
     "metric_distance",
     "piece_metrics",

@@ -36,6 +36,8 @@ from wavesmith.music.baseline import MarkovMelodyModel, sample_melody, sample_ra
 from wavesmith.music.dataset import load_split
 from wavesmith.music.metrics import metric_distance, set_metrics
 
+REMI_NGRAM_ORDER = 5    # REMI n-gram baseline order: best NLL on the valid split of orders 2..9
+
 __all__ = ["EvalReport", "PerplexityRow", "TranscriptionReport", "TranscriptionRow",
            "baseline_distances", "crops_16", "evaluate_baseline", "evaluate_generator",
            "evaluate_transcription"]
@@ -166,20 +168,41 @@ def evaluate_generator(model: Any, data: dict[str, list[Any]], *, name: str, bar
                        ) -> dict[str, Any]:
     """Score a trained melody model against the shipped Markov baseline, in one run.
 
-    ``model`` has ``perplexity(melodies)`` and ``sample(bars=, seed=, temperature=, top_k=,
-    steps_per_bar=)`` (e.g. :class:`wavesmith.music.transformer.MelodyTransformer`).
-    Measures, on ``data["test"]``: NLL per 16th-note token and perplexity of the model and
-    of the shipped Markov table (same tokens); metric distances to the real ``bars``-bar test
-    crops of one sample per crop (same meter, seed ``seed + i``) from the model and from the
-    Markov table, and of the real valid crops; the mean time (s) to sample 16 bars of 4/4.
+    ``model`` has ``nll(melody)``, ``sample(bars=, seed=, temperature=, top_k=,
+    steps_per_bar=)`` and ``tokens`` (``"grid"`` or ``"remi"``; e.g.
+    :class:`wavesmith.music.transformer.MelodyTransformer`). Measures, on ``data["test"]``:
+    NLL per token and perplexity of the model and of its n-gram baseline on the same tokens
+    (grid: the shipped Markov table; REMI: a :class:`wavesmith.music.remi.RemiNgram` of
+    order :data:`REMI_NGRAM_ORDER` counted on ``data["train"]`` in this run), and NLL per bar
+    of the model and the grid Markov table (comparable across tokenizations); metric
+    distances to the real ``bars``-bar test crops of one sample per crop (same meter, seed
+    ``seed + i``) from the model and from the Markov table, and of the real valid crops; the
+    mean time (s) to sample 16 bars of 4/4.
     """
     from wavesmith.music.baseline import load_model
 
     started = time.monotonic()
     markov = load_model()
     test = data["test"]
-    nll, ppl = model.perplexity(test)
-    m_nll, m_ppl = markov.perplexity(test)
+    mname = f"markov-{markov.order}"
+    bars_total = sum(m.bars for m in test)
+
+    def totals(scorer: Any) -> tuple[float, int]:
+        pairs = [scorer.nll(m) for m in test]
+        return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+
+    nll_t, n_t = totals(model)
+    m_nll_t, m_n = totals(markov)
+    per_token = {name: nll_t / n_t}
+    if getattr(model, "tokens", "grid") == "remi":
+        from wavesmith.music.remi import RemiNgram
+
+        ngram = RemiNgram(REMI_NGRAM_ORDER).fit(data["train"])
+        g_t, g_n = totals(ngram)
+        per_token[f"remi-{REMI_NGRAM_ORDER}gram"] = g_t / g_n
+    else:
+        per_token[mname] = m_nll_t / m_n
+    per_bar = {name: nll_t / bars_total, mname: m_nll_t / bars_total}
 
     def crops(split: str) -> list[Any]:
         return [m.crop(bars) for m in data[split] if m.steps >= bars * m.steps_per_bar]
@@ -192,13 +215,15 @@ def evaluate_generator(model: Any, data: dict[str, list[Any]], *, name: str, bar
     base = [sample_melody(markov, bars=bars, seed=seed + i, steps_per_bar=r.steps_per_bar)
             for i, r in enumerate(reference)]
     return {
-        "test_pieces": len(test), "test_tokens": sum(m.steps for m in test),
-        "nll_per_token": {name: round(nll, 4), f"markov-{markov.order}": round(m_nll, 4)},
-        "perplexity": {name: round(ppl, 4), f"markov-{markov.order}": round(m_ppl, 4)},
+        "test_pieces": len(test), "test_tokens": n_t, "tokens": getattr(model, "tokens", "grid"),
+        "nll_per_token": {k: round(v, 4) for k, v in per_token.items()},
+        "perplexity": {k: round(math.exp(v), 4) for k, v in per_token.items()},
+        "test_bars": round(bars_total, 1),
+        "nll_per_bar": {k: round(v, 3) for k, v in per_bar.items()},
         "distance_bars": bars, "distance_pieces": len(reference), "seed": seed,
         "temperature": temperature, "top_k": top_k,
         "distances": {name: metric_distance(gen, reference),
-                      f"markov-{markov.order}": metric_distance(base, reference),
+                      mname: metric_distance(base, reference),
                       "real-valid": metric_distance(valid, reference)},
         "seconds_per_16_bars": round(sample_s, 3),
         "eval_seconds": round(time.monotonic() - started, 1),

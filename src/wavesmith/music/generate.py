@@ -1,8 +1,10 @@
 """Generation front door shared by the CLI and the service: model names, MIDI/audio output.
 
 Trained models: ``markov`` (the n-gram baseline), ``transformer``
-(:mod:`wavesmith.music.transformer`), ``vae`` (generation and interpolation of 4/4, no
-continuation) and ``gan`` (:mod:`wavesmith.music.gan`; 4-bar 4/4 phrases, generation only).
+(:mod:`wavesmith.music.transformer`; ``tokens="grid"`` one token per 16th note, or
+``tokens="remi"`` REMI events, :mod:`wavesmith.music.remi`), ``vae`` (generation and
+interpolation of 4/4, no continuation) and ``gan`` (:mod:`wavesmith.music.gan`; 4-bar 4/4
+phrases, generation only).
 ``vae`` is two networks, picked by length (:func:`vae_for_bars`): a multiple of 16 bars
 comes from the hierarchical 16-bar VAE (:mod:`wavesmith.music.vae16`; one latent code per
 16 bars), any other even number of bars from the 2-bar VAE (:mod:`wavesmith.music.vae`; one
@@ -18,12 +20,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from wavesmith.errors import AudioValueError, ModelNotFoundError
 from wavesmith.music.baseline import continue_melody, load_model, sample_melody
-from wavesmith.music.midi import Melody, melody_to_midi, read_melody, save_midi
+from wavesmith.music.midi import (
+    Melody,
+    melody_to_midi,
+    read_melody,
+    save_midi,
+    steps_per_bar_for,
+)
 
 __all__ = [
     "AVAILABLE_MODELS",
@@ -41,6 +50,8 @@ AVAILABLE_MODELS = ("markov", "transformer", "vae", "gan")
 PLANNED_MODELS: tuple[str, ...] = ()
 CONTINUE_MODELS = ("markov", "transformer")   # the VAEs model fixed 2- or 16-bar spans
 VAE_BARS = (2, 16)                            # bars per latent code of the two VAEs
+TRANSFORMER_TOKENS = ("grid", "remi")         # the two shipped transformers
+DEFAULT_TOKENS = "grid"
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ class GenerationReport:
     temperature: float
     top_k: int | None = None
     top_p: float | None = None
+    tokens: str | None = None     # the transformer's tokens (grid or remi)
 
 
 def _check_model(model: str) -> None:
@@ -71,8 +83,8 @@ def _check_model(model: str) -> None:
 
 def _write(melody: Melody, model: str, midi_path: Path, audio_path: Path | None,
            plot_path: Path | None, seed: int | None, temperature: float,
-           program: int, top_k: int | None = None, top_p: float | None = None
-           ) -> GenerationReport:
+           program: int, top_k: int | None = None, top_p: float | None = None,
+           tokens: str | None = None) -> GenerationReport:
     for p in (midi_path, audio_path, plot_path):
         if p is not None and not p.parent.is_dir():
             raise AudioValueError(f"{p}: folder {p.parent} does not exist")
@@ -96,14 +108,19 @@ def _write(melody: Melody, model: str, midi_path: Path, audio_path: Path | None,
     return GenerationReport(model, str(midi_path), None if audio_path is None else
                             str(audio_path), None if plot_path is None else str(plot_path),
                             melody.bars, len(melody.notes()), float(pm.get_end_time()),
-                            seed, temperature, top_k, top_p)
+                            seed, temperature, top_k, top_p, tokens)
 
 
-def _no_top_k(model: str, top_k: int | None, top_p: float | None = None) -> None:
-    for name, value in (("top_k", top_k), ("top_p", top_p)):
+def _no_top_k(model: str, top_k: int | None, top_p: float | None = None,
+              tokens: str | None = None) -> None:
+    for name, value in (("top_k", top_k), ("top_p", top_p), ("tokens", tokens)):
         if value is not None:
             raise AudioValueError(f"{name} is supported by the transformer only, not "
                                   f"{model!r}")
+
+
+def _tokens_of(model: str, tokens: str | None) -> str | None:
+    return (tokens or DEFAULT_TOKENS) if model == "transformer" else None
 
 
 def vae_for_bars(bars: int) -> int:
@@ -113,19 +130,43 @@ def vae_for_bars(bars: int) -> int:
     return 16 if ok and bars % 16 == 0 else 2
 
 
+def _transformer(tokens: str | None) -> Any:
+    from wavesmith.music.transformer import load_transformer
+
+    return load_transformer(tokens=tokens or DEFAULT_TOKENS)
+
+
 def sample(model: str = "markov", *, bars: int = 16, seed: int | None = 1,
            temperature: float = 1.0, top_k: int | None = None, steps_per_bar: int = 16,
-           tempo_bpm: float = 120.0, top_p: float | None = None) -> Melody:
+           tempo_bpm: float = 120.0, top_p: float | None = None,
+           tokens: str | None = None, time_signature: tuple[int, int] | None = None
+           ) -> Melody:
     """Sample a melody from the shipped ``model`` (see :data:`AVAILABLE_MODELS`);
-    ``top_k`` and ``top_p`` (nucleus) are for the transformer only."""
+    ``top_k``, ``top_p`` (nucleus) and ``tokens`` (``"grid"`` or ``"remi"``, default
+    :data:`DEFAULT_TOKENS`) are for the transformer only. ``time_signature`` (it must have
+    ``steps_per_bar`` 16ths) is written to the melody; the REMI transformer also conditions
+    on it (without it, 12 steps per bar are written 3/4, REMI: 6/8)."""
     _check_model(model)
-    if model == "transformer":
-        from wavesmith.music.transformer import load_transformer
+    if time_signature is not None and steps_per_bar_for(*time_signature) != steps_per_bar:
+        raise AudioValueError(f"time signature {time_signature[0]}/{time_signature[1]} does "
+                              f"not have {steps_per_bar} 16th notes per bar")
+    mel = _sample(model, bars, seed, temperature, top_k, steps_per_bar, tempo_bpm, top_p,
+                  tokens, time_signature)
+    if time_signature is None:
+        return mel
+    return Melody(mel.tokens, mel.steps_per_bar, mel.tempo_bpm, mel.name, time_signature)
 
-        return load_transformer().sample(bars=bars, seed=seed, temperature=temperature,
-                                         top_k=top_k, steps_per_bar=steps_per_bar,
-                                         tempo_bpm=tempo_bpm, name=model, top_p=top_p)
-    _no_top_k(model, None, top_p)
+
+def _sample(model: str, bars: int, seed: int | None, temperature: float, top_k: int | None,
+            steps_per_bar: int, tempo_bpm: float, top_p: float | None, tokens: str | None,
+            time_signature: tuple[int, int] | None) -> Melody:
+    if model == "transformer":
+        net = _transformer(tokens)
+        extra = {"time_signature": time_signature} if net.tokens == "remi" else {}
+        return net.sample(bars=bars, seed=seed, temperature=temperature, top_k=top_k,
+                          steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm, name=model,
+                          top_p=top_p, **extra)
+    _no_top_k(model, None, top_p, tokens)
     if model == "vae":
         from wavesmith.music.vae import load_vae
         from wavesmith.music.vae16 import load_vae16
@@ -148,17 +189,21 @@ def generate_file(output: str | os.PathLike[str], *, model: str = "markov", bars
                   steps_per_bar: int = 16, tempo_bpm: float = 120.0,
                   audio: str | os.PathLike[str] | None = None,
                   plot: str | os.PathLike[str] | None = None, program: int = 0,
-                  top_p: float | None = None) -> GenerationReport:
+                  top_p: float | None = None, tokens: str | None = None,
+                  time_signature: tuple[int, int] | None = None) -> GenerationReport:
     """Sample a melody with ``model`` and write MIDI (and optionally audio and a PNG).
 
     ``top_k`` (transformer only) restricts each step to the ``top_k`` most likely tokens,
-    ``top_p`` (transformer only) to the most likely ones holding that probability mass.
+    ``top_p`` (transformer only) to the most likely ones holding that probability mass;
+    ``tokens`` (transformer only) picks the grid or the REMI model; ``time_signature``
+    as :func:`sample`.
     """
     mel = sample(model, bars=bars, seed=seed, temperature=temperature, top_k=top_k,
-                 steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm, top_p=top_p)
+                 steps_per_bar=steps_per_bar, tempo_bpm=tempo_bpm, top_p=top_p, tokens=tokens,
+                 time_signature=time_signature)
     return _write(mel, model, Path(output), None if audio is None else Path(audio),
                   None if plot is None else Path(plot), seed, temperature, program, top_k,
-                  top_p)
+                  top_p, _tokens_of(model, tokens))
 
 
 def continue_file(source: str | os.PathLike[str], output: str | os.PathLike[str], *,
@@ -166,9 +211,10 @@ def continue_file(source: str | os.PathLike[str], output: str | os.PathLike[str]
                   temperature: float = 1.0, top_k: int | None = None,
                   audio: str | os.PathLike[str] | None = None,
                   plot: str | os.PathLike[str] | None = None, program: int = 0,
-                  top_p: float | None = None) -> GenerationReport:
+                  top_p: float | None = None, tokens: str | None = None
+                  ) -> GenerationReport:
     """Continue the melody (top line) of ``source`` by ``bars`` bars and write it
-    (``top_k`` / ``top_p``: transformer only, as :func:`generate_file`)."""
+    (``top_k`` / ``top_p`` / ``tokens``: transformer only, as :func:`generate_file`)."""
     _check_model(model)
     if model not in CONTINUE_MODELS:
         raise AudioValueError(f"model {model!r} cannot continue a melody; use one of: "
@@ -178,18 +224,16 @@ def continue_file(source: str | os.PathLike[str], output: str | os.PathLike[str]
         raise AudioValueError(f"{output}: output would overwrite the input")
     prime = read_melody(src)
     if model == "transformer":
-        from wavesmith.music.transformer import load_transformer
-
-        mel = load_transformer().continue_melody(prime, bars=bars, seed=seed,
-                                                 temperature=temperature, top_k=top_k,
-                                                 top_p=top_p)
+        mel = _transformer(tokens).continue_melody(prime, bars=bars, seed=seed,
+                                                   temperature=temperature, top_k=top_k,
+                                                   top_p=top_p)
     else:
-        _no_top_k(model, top_k, top_p)
+        _no_top_k(model, top_k, top_p, tokens)
         mel = continue_melody(load_model(), prime, bars=bars, seed=seed,
                               temperature=temperature)
     return _write(mel, model, Path(output), None if audio is None else Path(audio),
                   None if plot is None else Path(plot), seed, temperature, program, top_k,
-                  top_p)
+                  top_p, _tokens_of(model, tokens))
 
 
 def interpolate_file(source_a: str | os.PathLike[str], source_b: str | os.PathLike[str],

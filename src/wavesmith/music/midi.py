@@ -8,8 +8,8 @@ Representations
 *Melody grid* (:class:`Melody`): one integer per 16th note, MusicVAE-style. A value
 ``0..127`` starts a note of that MIDI pitch, :data:`NOTE_OFF` (-1) ends the sounding note,
 :data:`NO_EVENT` (-2) keeps whatever was going on (a held note, or silence).
-*Event tokens* (:func:`melody_to_events`): REMI-like strings ``Bar``, ``Position_<step>``,
-``Pitch_<midi>``, ``Duration_<steps>`` for monophonic melodies.
+*Event tokens*: REMI (``Bar``, ``TimeSig``, ``Position``, ``Pitch``, ``Duration``) through
+miditok, in :mod:`wavesmith.music.remi`.
 
 Melody extraction
 -----------------
@@ -22,7 +22,6 @@ higher one wins and a lower note sounding under it is cut or dropped.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import warnings
 from collections.abc import Iterable, Sequence
@@ -45,11 +44,9 @@ __all__ = [
     "STEPS_PER_QUARTER",
     "Melody",
     "MelodyNote",
-    "events_to_melody",
     "extract_melody",
     "load_midi",
     "melody_from_midi",
-    "melody_to_events",
     "melody_to_midi",
     "quantize",
     "read_melody",
@@ -291,52 +288,6 @@ def transpose(melody: Melody, semitones: int) -> Melody:
                                   f"{lo}..{hi}, outside MIDI 0..127")
     t[on] += semitones
     return melody.with_tokens(t.astype(np.int16))
-
-
-def melody_to_events(melody: Melody) -> list[str]:
-    """REMI-like event tokens: ``Bar`` at each bar, then per note ``Position_<step in bar>``,
-    ``Pitch_<midi>``, ``Duration_<steps>``. Rests are implied by positions."""
-    out: list[str] = []
-    notes = melody.notes()
-    n_bars = math.ceil(melody.steps / melody.steps_per_bar)
-    i = 0
-    for bar in range(n_bars):
-        out.append("Bar")
-        bar_end = (bar + 1) * melody.steps_per_bar
-        while i < len(notes) and notes[i].start_step < bar_end:
-            nt = notes[i]
-            out += [f"Position_{nt.start_step - bar * melody.steps_per_bar}",
-                    f"Pitch_{nt.pitch}", f"Duration_{nt.end_step - nt.start_step}"]
-            i += 1
-    return out
-
-
-def events_to_melody(events: Iterable[str], *, steps_per_bar: int = 16,
-                     tempo_bpm: float = DEFAULT_TEMPO_BPM, name: str = "") -> Melody:
-    """Inverse of :func:`melody_to_events` (the melody ends at the last bar line)."""
-    bar, pos, pitch = -1, 0, -1
-    spans: list[tuple[int, int, int]] = []
-    for ev in events:
-        kind, _, value = ev.partition("_")
-        if kind == "Bar":
-            bar += 1
-        elif kind == "Position":
-            pos = int(value)
-        elif kind == "Pitch":
-            pitch = int(value)
-        elif kind == "Duration" and pitch >= 0:
-            a = max(bar, 0) * steps_per_bar + pos
-            spans.append((a, a + int(value), pitch))
-        else:
-            raise AudioValueError(f"unknown event token {ev!r}")
-    steps = max(bar + 1, 0) * steps_per_bar
-    tokens = np.full(steps, NO_EVENT, dtype=np.int16)
-    for a, b, p in spans:
-        tokens[a] = p
-        if b < steps and tokens[b] == NO_EVENT:
-            tokens[b] = NOTE_OFF
-    return Melody(tokens, steps_per_bar, tempo_bpm, name,
-                  (steps_per_bar // 4, 4) if steps_per_bar % 4 == 0 else (steps_per_bar // 2, 8))
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def _epoch_line(log: Callable[[str], None]) -> Callable[[int, int, dict[str, Any
 
 # -- transformer --------------------------------------------------------------------------------
 class WindowDataset(torch.utils.data.Dataset):
-    """Windows of ``block`` steps of whole tunes.
+    """Windows of ``block`` tokens of whole tunes, on the 16th-note grid or as REMI events.
 
     Window ``k`` of a tune starts at ``k * block`` minus, with ``augment``, a random jitter
     of up to half a block (window 0 always starts at the tune's BOS), and the tune is
@@ -63,38 +63,42 @@ class WindowDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, melodies: list[Melody], block: int, seed: int, augment: bool,
-                 transpose: int = 3) -> None:
+                 transpose: int = 3, tokens: str = "grid") -> None:
+        from wavesmith.music.remi import encode_for_model
         from wavesmith.music.transformer import encode_melody
 
         self.mels, self.block, self.augment, self.transpose = (melodies, block, augment,
                                                                transpose)
-        self.enc = [encode_melody(m) for m in melodies]
-        self.items = [(i, k) for i, m in enumerate(melodies)
-                      for k in range(math.ceil(m.steps / block))]
+        self.encode = encode_melody if tokens == "grid" else encode_for_model
+        self.enc: dict[tuple[int, int], tuple[np.ndarray, ...]] = {
+            (i, 0): self.encode(m) for i, m in enumerate(melodies)}
+        self.items = [(i, k) for i in range(len(melodies))
+                      for k in range(math.ceil(len(self.enc[i, 0][1]) / block))]
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, idx: int) -> tuple[torch.Tensor, ...]:
-        from wavesmith.music.transformer import encode_melody
+    def _encoded(self, i: int, shift: int) -> tuple[np.ndarray, ...]:
+        if (i, shift) not in self.enc:   # transposition does not change the token count
+            self.enc[i, shift] = self.encode(safe_transpose(self.mels[i], shift))
+        return self.enc[i, shift]
 
+    def __getitem__(self, idx: int) -> tuple[torch.Tensor, ...]:
         i, k = self.items[idx]
-        mel, enc = self.mels[i], self.enc[i]
-        if self.augment:
-            shift = int(self.rng.integers(-self.transpose, self.transpose + 1))
-            if shift:
-                enc = encode_melody(safe_transpose(mel, shift))
+        shift = (int(self.rng.integers(-self.transpose, self.transpose + 1))
+                 if self.augment else 0)
+        enc = self._encoded(i, shift)
         start = k * self.block
         if self.augment and k:
             start -= int(self.rng.integers(0, self.block // 2))
         ids, tgt, bpos = (torch.full((self.block,), fill, dtype=torch.int64)
                           for fill in (0, IGNORE_INDEX, 0))
-        n = min(self.block, mel.steps - start)
+        n = min(self.block, len(enc[1]) - start)
         ids[:n] = torch.from_numpy(enc[0][start:start + n])
         tgt[:n] = torch.from_numpy(enc[1][start:start + n])
         bpos[:n] = torch.from_numpy(enc[2][start:start + n])
-        return ids, tgt, bpos, torch.tensor(mel.steps_per_bar)
+        return ids, tgt, bpos, torch.tensor(self.mels[i].steps_per_bar)
 
 
 def transformer_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, ...]
@@ -116,12 +120,18 @@ def train_transformer(cfg: MusicTrainConfig, *, built_by: str,
         MusicTransformerConfig,
     )
 
-    mcfg = build_config(MusicTransformerConfig, cfg.model_config, cfg.name)
+    values = dict(cfg.model_config)
+    if values.get("tokens") == "remi":   # the output layer fits the REMI vocabulary
+        from wavesmith.music.remi import tokenizer
+
+        values.setdefault("vocab_size", len(tokenizer().vocab))
+    mcfg = build_config(MusicTransformerConfig, values, cfg.name)
     seed_everything(cfg.seed)
     data = load_melodies(cfg)
     train_ds = WindowDataset(data["train"], mcfg.block_size, cfg.seed, augment=True,
-                             transpose=cfg.transpose_semitones)
-    val_ds = WindowDataset(data["valid"], mcfg.block_size, cfg.seed, augment=False)
+                             transpose=cfg.transpose_semitones, tokens=mcfg.tokens)
+    val_ds = WindowDataset(data["valid"], mcfg.block_size, cfg.seed, augment=False,
+                           tokens=mcfg.tokens)
     order = torch.Generator().manual_seed(cfg.seed)
     train_dl = torch.utils.data.DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True,
                                            generator=order, drop_last=True)
@@ -143,8 +153,14 @@ def train_transformer(cfg: MusicTrainConfig, *, built_by: str,
     train_s, train_cpu_s = time.monotonic() - t0, time.process_time() - c0
     model.load_state_dict(best)
     log("evaluating on the test split")
-    metrics = evaluate_generator(MelodyTransformer(model), data, name="transformer", seed=0,
-                                 bars=16, temperature=1.0, top_k=None)
+    if mcfg.tokens == "remi":
+        from wavesmith.music.remi import RemiTransformer
+
+        scorer: Any = RemiTransformer(model)
+    else:
+        scorer = MelodyTransformer(model)
+    metrics = evaluate_generator(scorer, data, name="transformer", seed=0, bars=16,
+                                 temperature=1.0, top_k=None)
     metrics.update({"train_wall_seconds": round(train_s, 1),
                     "train_cpu_seconds": round(train_cpu_s, 1), "epochs_run": len(history),
                     "best_val_loss": min(h["val_loss"] for h in history),
@@ -152,7 +168,8 @@ def train_transformer(cfg: MusicTrainConfig, *, built_by: str,
     card = {"config": {"model": asdict(mcfg), "train": asdict(tcfg),
                        "transpose_semitones": cfg.transpose_semitones,
                        "music_train": describe(cfg)},
-            "data": {**data_card(data), "train_tokens": sum(m.steps for m in data["train"])},
+            "data": {**data_card(data), "train_tokens": sum(len(train_ds.enc[i, 0][1])
+                                                            for i in range(len(data["train"])))},
             "metrics": metrics, "history": history, "built_by": built_by}
     card_path, shipped = save_run(cfg, "music_transformer", asdict(mcfg), best, card)
     return result_of(cfg, card_path, shipped, card, train_cpu_s)

@@ -35,8 +35,9 @@ from wavesmith.errors import AudioValueError, ModelError
 from wavesmith.music.midi import DEFAULT_TEMPO_BPM, NO_EVENT, Melody
 from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
-__all__ = ["SHIPPED_TRANSFORMER", "MelodyTransformer", "MusicTransformer",
-           "MusicTransformerConfig", "encode_melody", "load_transformer", "nucleus"]
+__all__ = ["SHIPPED_REMI_TRANSFORMER", "SHIPPED_TRANSFORMER", "Decoder", "MelodyTransformer",
+           "MusicTransformer", "MusicTransformerConfig", "encode_melody", "load_transformer",
+           "nucleus", "pick", "score_tokens"]
 
 N_GRID_TOKENS = 130            # -2 (NO_EVENT), -1 (NOTE_OFF), 0..127 (onsets)
 BOS_ID = N_GRID_TOKENS         # input-only token before the first step
@@ -44,7 +45,9 @@ MAX_STEPS_PER_BAR = 64         # 16th notes; bar-position and meter embeddings c
 MAX_BARS = 1024                # longest generation, in bars
 MAX_TEMPERATURE = 10.0
 SHIPPED_TRANSFORMER = DATA_DIR / "transformer_nottingham.pt"
+SHIPPED_REMI_TRANSFORMER = DATA_DIR / "transformer_remi_nottingham.pt"
 MODEL_NAME = "music_transformer"
+TOKENIZATIONS = ("grid", "remi")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,15 @@ class MusicTransformerConfig:
     n_head: int = 4
     n_embd: int = 128
     dropout: float = 0.1
+    tokens: str = "grid"           # "grid" (130 melody-grid classes) or "remi" (miditok REMI)
+    vocab_size: int = N_GRID_TOKENS  # output classes; the input table adds one BOS row
+
+    def __post_init__(self) -> None:
+        if self.tokens not in TOKENIZATIONS:
+            raise TypeError(f"tokens={self.tokens!r} is not one of {TOKENIZATIONS}")
+        if self.tokens == "grid" and self.vocab_size != N_GRID_TOKENS:
+            raise TypeError(f"grid tokens have vocab_size {N_GRID_TOKENS}, not "
+                            f"{self.vocab_size}")
 
 
 class CausalSelfAttention(nn.Module):
@@ -99,7 +111,8 @@ class Block(nn.Module):
 
 
 class MusicTransformer(nn.Module):
-    """Decoder-only transformer: inputs ``(batch, T)`` ids → logits ``(batch, T, 130)``."""
+    """Decoder-only transformer: inputs ``(batch, T)`` ids → logits ``(batch, T, vocab)``
+    (130 grid classes, or the REMI vocabulary of :mod:`wavesmith.music.remi`)."""
 
     name = MODEL_NAME
 
@@ -107,14 +120,14 @@ class MusicTransformer(nn.Module):
         super().__init__()
         self.config = config
         d = config.n_embd
-        self.tok = nn.Embedding(N_GRID_TOKENS + 1, d)
+        self.tok = nn.Embedding(config.vocab_size + 1, d)   # + BOS
         self.pos = nn.Embedding(config.block_size, d)
         self.bar_pos = nn.Embedding(MAX_STEPS_PER_BAR, d)
         self.meter = nn.Embedding(MAX_STEPS_PER_BAR + 1, d)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(d)
-        self.head = nn.Linear(d, N_GRID_TOKENS, bias=False)
+        self.head = nn.Linear(d, config.vocab_size, bias=False)
         self.apply(self._init)
 
     @staticmethod
@@ -132,9 +145,11 @@ class MusicTransformer(nn.Module):
         Parameters
         ----------
         ids : Tensor
-            int64 ``(batch, T)``: grid token + 2, or :data:`BOS_ID`.
+            int64 ``(batch, T)``: grid token + 2 (or a REMI id), or the BOS id
+            (``vocab_size``).
         bar_pos : Tensor
-            int64 ``(batch, T)``: step within the bar (16th notes) of the *predicted* step.
+            int64 ``(batch, T)``: step within the bar (16th notes) of the *predicted* step
+            (REMI: the bar position reached before the predicted token).
         meter : Tensor
             int64 ``(batch,)``: steps per bar.
         start : int
@@ -197,6 +212,87 @@ def nucleus(p: np.ndarray, top_p: float) -> np.ndarray:
     return out / out.sum()
 
 
+def score_tokens(model: MusicTransformer, ids: np.ndarray, targets: np.ndarray,
+                 bar_pos: np.ndarray, meter: int) -> float:
+    """Total negative log-likelihood (nats) of ``targets`` given ``ids`` (one row per
+    token, as :func:`encode_melody`). Sequences longer than the context are scored in windows
+    overlapping by half; each token is scored once, with at least half a window of context."""
+    ids_t, tgt, bpos = (torch.from_numpy(np.asarray(a, dtype=np.int64))
+                        for a in (ids, targets, bar_pos))
+    block, n = model.config.block_size, len(tgt)
+    meter_t = torch.tensor([meter])
+    total, done, s = 0.0, 0, 0
+    with torch.no_grad():
+        while done < n:
+            e = min(s + block, n)
+            logits, _ = model(ids_t[None, s:e], bpos[None, s:e], meter_t)
+            logp = F.log_softmax(logits[0, done - s:].double(), -1)
+            total -= float(logp.gather(1, tgt[done:e, None]).sum())
+            done, s = e, e - block // 2 if e < n else e
+    return total
+
+
+class Decoder:
+    """Feeds a :class:`MusicTransformer` its inputs incrementally through a key/value
+    cache. :meth:`logits` gives the next-token logits after everything fed so far; when the
+    window is full the cache is rebuilt from the last half of it.
+
+    Parameters
+    ----------
+    model : MusicTransformer
+        The network (in eval mode).
+    meter : int
+        Steps (16th notes) per bar.
+    """
+
+    def __init__(self, model: MusicTransformer, meter: int) -> None:
+        self.model, self.block = model, model.config.block_size
+        self.meter = torch.tensor([meter])
+        self.ids: list[int] = []
+        self.bpos: list[int] = []
+        self.cache: list[Any] | None = None
+        self.filled = self.pending = 0
+
+    def feed(self, ids: list[int], bar_pos: list[int]) -> None:
+        """Append inputs and the bar position (16ths) of the token each one predicts."""
+        self.ids += ids
+        self.bpos += bar_pos
+        self.pending += len(ids)
+
+    @torch.no_grad()
+    def logits(self) -> np.ndarray:
+        """float64 logits of the next token."""
+        if self.cache is None or self.filled + self.pending > self.block:
+            keep = min(len(self.ids), self.block if self.cache is None else self.block // 2)
+            out, self.cache = self.model(torch.tensor([self.ids[-keep:]]),
+                                         torch.tensor([self.bpos[-keep:]]), self.meter)
+            self.filled = keep
+        else:
+            for k in range(len(self.ids) - self.pending, len(self.ids)):
+                out, self.cache = self.model(torch.tensor([[self.ids[k]]]),
+                                             torch.tensor([[self.bpos[k]]]), self.meter,
+                                             start=self.filled, cache=self.cache)
+                self.filled += 1
+        self.pending = 0
+        return out[0, -1].double().numpy()
+
+
+def pick(logits: np.ndarray, temperature: float, top_k: int | None, top_p: float | None,
+         rng: np.random.Generator, allowed: np.ndarray | None = None) -> int:
+    """Draw one token id: ``logits / temperature``, then only the ``allowed`` ids (a boolean
+    mask), then ``top_k``, then nucleus ``top_p``."""
+    z = logits / temperature
+    if allowed is not None:
+        z = np.where(allowed, z, -np.inf)
+    if top_k is not None and top_k < z.size:
+        z[z < np.partition(z, -top_k)[-top_k]] = -np.inf
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    if top_p is not None and top_p < 1:
+        p = nucleus(p, top_p)
+    return int(rng.choice(z.size, p=p))
+
+
 class MelodyTransformer:
     """A trained :class:`MusicTransformer` with scoring and sampling on melodies.
 
@@ -207,6 +303,8 @@ class MelodyTransformer:
     card : dict
         The model card (metrics, config, data provenance).
     """
+
+    tokens = "grid"
 
     def __init__(self, model: MusicTransformer, card: dict[str, Any] | None = None) -> None:
         self.model = model.eval()
@@ -227,16 +325,7 @@ class MelodyTransformer:
         if melody.steps_per_bar > MAX_STEPS_PER_BAR:
             raise AudioValueError(f"{melody.name or 'melody'}: {melody.steps_per_bar} steps "
                                   f"per bar is more than the model knows ({MAX_STEPS_PER_BAR})")
-        ids, tgt, bpos = (torch.from_numpy(a) for a in encode_melody(melody))
-        meter = torch.tensor([melody.steps_per_bar])
-        total, done, s = 0.0, 0, 0
-        while done < melody.steps:
-            e = min(s + self.block, melody.steps)
-            logits, _ = self.model(ids[None, s:e], bpos[None, s:e], meter)
-            logp = F.log_softmax(logits[0, done - s:].double(), -1)
-            total -= float(logp.gather(1, tgt[done:e, None]).sum())
-            done, s = e, e - self.block // 2 if e < melody.steps else e
-        return total, melody.steps
+        return score_tokens(self.model, *encode_melody(melody), melody.steps_per_bar), melody.steps
 
     def perplexity(self, melodies: list[Melody]) -> tuple[float, float]:
         """``(nll_per_token, perplexity)`` in nats per 16th-note token, as the baseline's."""
@@ -256,30 +345,13 @@ class MelodyTransformer:
                       top_p: float | None = None) -> list[int]:
         ids = [BOS_ID] + [t - NO_EVENT for t in prefix]
         out = list(prefix)
-        meter = torch.tensor([steps_per_bar])
-        cache, filled = None, 0
+        dec = Decoder(self.model, steps_per_bar)
+        # input k predicts step k, so its bar position is k % steps_per_bar
+        dec.feed(ids, [k % steps_per_bar for k in range(len(ids))])
         for _ in range(n_steps):
-            if cache is None or filled == self.block:  # (re)build the cache from the context
-                keep = min(len(ids), self.block if cache is None else self.block // 2)
-                first = len(ids) - keep
-                bpos = torch.arange(first, len(ids)) % steps_per_bar
-                logits, cache = self.model(torch.tensor([ids[first:]]), bpos[None], meter)
-                filled = keep
-            else:
-                bpos = torch.tensor([[(len(ids) - 1) % steps_per_bar]])
-                logits, cache = self.model(torch.tensor([[ids[-1]]]), bpos, meter,
-                                           start=filled, cache=cache)
-                filled += 1
-            z = logits[0, -1].double().numpy() / temperature
-            if top_k is not None and top_k < z.size:
-                z[z < np.partition(z, -top_k)[-top_k]] = -np.inf
-            p = np.exp(z - z.max())
-            p /= p.sum()
-            if top_p is not None and top_p < 1:
-                p = nucleus(p, top_p)
-            cls = int(rng.choice(z.size, p=p))
-            ids.append(cls)
+            cls = pick(dec.logits(), temperature, top_k, top_p, rng)
             out.append(cls + NO_EVENT)
+            dec.feed([cls], [len(out) % steps_per_bar])
         return out
 
     def sample(self, *, bars: int = 16, seed: int | None = 0, temperature: float = 1.0,
@@ -338,20 +410,42 @@ def build_transformer(config: dict[str, Any]) -> MusicTransformer:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> MelodyTransformer:
-    return MelodyTransformer(*load_network(path, MODEL_NAME, build_transformer))
+def _load(path: str) -> Any:
+    model, card = load_network(path, MODEL_NAME, build_transformer)
+    if model.config.tokens == "remi":
+        from wavesmith.music.remi import RemiTransformer
 
-def load_transformer(path: str | os.PathLike[str] | None = None) -> MelodyTransformer:
-    """Load the shipped Nottingham transformer (or weights saved the same way at ``path``).
+        return RemiTransformer(model, card)
+    return MelodyTransformer(model, card)
+
+
+def load_transformer(path: str | os.PathLike[str] | None = None, *, tokens: str = "grid"
+                     ) -> Any:
+    """Load a shipped Nottingham transformer, or weights saved the same way at ``path``.
+
+    Parameters
+    ----------
+    path : path, optional
+        Weights file; by default the shipped model of ``tokens``.
+    tokens : {"grid", "remi"}
+        Which shipped model: the 16th-note grid (:class:`MelodyTransformer`) or REMI events
+        (:class:`wavesmith.music.remi.RemiTransformer`). Ignored with ``path`` (the weights'
+        config says which).
 
     Raises
     ------
+    AudioValueError
+        If ``tokens`` is unknown.
     ModelNotFoundError
         If the weights are missing.
     ModelError
         If the checksum, format or shapes do not match.
     """
-    return _load(str(Path(path) if path is not None else SHIPPED_TRANSFORMER))
+    if tokens not in TOKENIZATIONS:
+        raise AudioValueError(f"tokens={tokens!r} must be one of {', '.join(TOKENIZATIONS)}")
+    if path is None:
+        path = SHIPPED_TRANSFORMER if tokens == "grid" else SHIPPED_REMI_TRANSFORMER
+    return _load(str(Path(path)))
 
 
 def model_config_dict(model: MusicTransformer) -> dict[str, Any]:

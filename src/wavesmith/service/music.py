@@ -35,6 +35,8 @@ TopKForm = Annotated[int | None, Form(description="Transformer only: sample amon
 TopPForm = Annotated[float | None, Form(description="Transformer only: nucleus sampling "
                                         "among the most likely tokens holding this "
                                         "probability mass (0..1].")]
+TokensForm = Annotated[str | None, Form(description="Transformer only: grid (one token per "
+                                        "16th note, the default) or remi (REMI events).")]
 AudioForm = Annotated[bool, Form(description="Answer with rendered WAV audio.")]
 
 
@@ -54,6 +56,7 @@ def generate(
     temperature: TempForm = 1.0,
     top_k: TopKForm = None,
     top_p: TopPForm = None,
+    tokens: TokensForm = None,
     audio: AudioForm = False,
 ) -> FileResponse:
     """Sample a melody; answers with MIDI, or WAV (44.1 kHz, FluidSynth) when ``audio``."""
@@ -63,7 +66,7 @@ def generate(
         midi = work.path / "generated.mid"
         wav = work.path / "generated.wav" if audio else None
         generate_file(midi, model=model, bars=bars, seed=seed, temperature=temperature,
-                      top_k=top_k, audio=wav, top_p=top_p)
+                      top_k=top_k, audio=wav, top_p=top_p, tokens=tokens)
     return _midi_or_wav(work, midi, wav, f"{model}-seed{seed}")
 
 
@@ -77,6 +80,7 @@ def continue_(
     temperature: TempForm = 1.0,
     top_k: TopKForm = None,
     top_p: TopPForm = None,
+    tokens: TokensForm = None,
     audio: AudioForm = False,
 ) -> FileResponse:
     """The uploaded melody followed by ``bars`` generated bars (markov or transformer)."""
@@ -87,7 +91,8 @@ def continue_(
         midi = work.path / "continued.mid"
         wav = work.path / "continued.wav" if audio else None
         continue_file(src, midi, model=model, bars=bars, seed=seed,
-                      temperature=temperature, top_k=top_k, audio=wav, top_p=top_p)
+                      temperature=temperature, top_k=top_k, audio=wav, top_p=top_p,
+                      tokens=tokens)
     return _midi_or_wav(work, midi, wav, f"{Path(file.filename or 'melody').stem}-{model}")
 
 
