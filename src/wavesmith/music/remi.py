@@ -299,13 +299,9 @@ class RemiTransformer:
 
     def perplexity(self, melodies: list[Melody]) -> tuple[float, float]:
         """``(nll_per_token, perplexity)`` in nats per REMI token."""
-        total, n = 0.0, 0
-        for m in melodies:
-            t, c = self.nll(m)
-            total, n = total + t, n + c
-        if n == 0:
-            raise AudioValueError("perplexity: no tokens to score")
-        return total / n, math.exp(total / n)
+        from wavesmith.music.transformer import token_perplexity
+
+        return token_perplexity(self, melodies)
 
     @one_thread
     def _generate(self, prefix: list[int], meter: tuple[int, int], bars: int,
@@ -346,9 +342,9 @@ class RemiTransformer:
         :meth:`wavesmith.music.transformer.MelodyTransformer.sample`. The bars are in
         ``time_signature`` (by default :func:`default_meter` of ``steps_per_bar``, 12 steps:
         6/8); its ``TimeSig`` token conditions the model."""
-        from wavesmith.music.transformer import _check_generation
+        from wavesmith.music.transformer import check_generation
 
-        _check_generation(bars, temperature, top_k, steps_per_bar, top_p)
+        check_generation(bars, temperature, top_k, steps_per_bar, top_p)
         meter = (default_meter(steps_per_bar) if time_signature is None else
                  _meter(Melody(np.zeros(0, np.int16), steps_per_bar,
                                time_signature=tuple(time_signature))))
@@ -362,9 +358,9 @@ class RemiTransformer:
                         top_p: float | None = None) -> Melody:
         """``prime`` (padded with rest to its next bar line) followed by ``bars`` sampled
         bars; the model sees the prime's REMI tokens (its last ``block_size`` of them)."""
-        from wavesmith.music.transformer import _check_generation
+        from wavesmith.music.transformer import check_generation
 
-        _check_generation(bars, temperature, top_k, prime.steps_per_bar, top_p)
+        check_generation(bars, temperature, top_k, prime.steps_per_bar, top_p)
         if prime.steps == 0 or not prime.notes():
             raise AudioValueError(f"{prime.name or 'prime'}: the melody to continue has no "
                                   "notes")

@@ -12,9 +12,15 @@ over windows of :attr:`MusicTransformerConfig.block_size` steps plus the bar-pos
 embedding were enough here. Sampling uses a key/value cache; when the window is full the
 cache is rebuilt from its last half.
 
-The shipped weights (``data/transformer_nottingham.pt`` + ``.json`` card) are trained by
-``wavesmith train run configs/music/transformer.yaml`` (:mod:`wavesmith.music.train_melody`)
-with :func:`wavesmith.learn.trainer.fit`.
+The same network with ``tokens="remi"`` reads miditok REMI events instead
+(:mod:`wavesmith.music.remi`, :class:`~wavesmith.music.remi.RemiTransformer`); the window
+scoring (:func:`score_tokens`), the cached decoder (:class:`Decoder`) and the sampler
+(:func:`pick`) are shared.
+
+The shipped weights (``data/transformer_nottingham.pt`` and ``transformer_remi_nottingham.pt``
++ ``.json`` cards) are trained by ``wavesmith train run configs/music/transformer.yaml``
+(``transformer_remi.yaml``) (:mod:`wavesmith.music.train_melody`) with
+:func:`wavesmith.learn.trainer.fit`.
 """
 
 from __future__ import annotations
@@ -36,8 +42,8 @@ from wavesmith.music.midi import DEFAULT_TEMPO_BPM, NO_EVENT, Melody
 from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
 __all__ = ["SHIPPED_REMI_TRANSFORMER", "SHIPPED_TRANSFORMER", "Decoder", "MelodyTransformer",
-           "MusicTransformer", "MusicTransformerConfig", "encode_melody", "load_transformer",
-           "nucleus", "pick", "score_tokens"]
+           "MusicTransformer", "MusicTransformerConfig", "check_generation", "encode_melody",
+           "load_transformer", "nucleus", "pick", "score_tokens", "token_perplexity"]
 
 N_GRID_TOKENS = 130            # -2 (NO_EVENT), -1 (NOTE_OFF), 0..127 (onsets)
 BOS_ID = N_GRID_TOKENS         # input-only token before the first step
@@ -183,8 +189,9 @@ def encode_melody(melody: Melody) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ids, cls, np.arange(melody.steps, dtype=np.int64) % melody.steps_per_bar
 
 
-def _check_generation(bars: int, temperature: float, top_k: int | None,
-                      steps_per_bar: int, top_p: float | None = None) -> None:
+def check_generation(bars: int, temperature: float, top_k: int | None,
+                     steps_per_bar: int, top_p: float | None = None) -> None:
+    """Refuse sampling options out of range (one-line :class:`AudioValueError`)."""
     if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
         raise AudioValueError(f"bars={bars!r} must be an integer 1..{MAX_BARS}")
     if not (0 < temperature <= MAX_TEMPERATURE):
@@ -230,6 +237,18 @@ def score_tokens(model: MusicTransformer, ids: np.ndarray, targets: np.ndarray,
             total -= float(logp.gather(1, tgt[done:e, None]).sum())
             done, s = e, e - block // 2 if e < n else e
     return total
+
+
+def token_perplexity(model: Any, melodies: list[Melody]) -> tuple[float, float]:
+    """``(nll_per_token, perplexity)`` of ``melodies`` under ``model`` (anything with
+    ``nll(melody) -> (nats, tokens)``), pooled over all tokens."""
+    total, n = 0.0, 0
+    for m in melodies:
+        t, c = model.nll(m)
+        total, n = total + t, n + c
+    if n == 0:
+        raise AudioValueError("perplexity: no tokens to score")
+    return total / n, math.exp(total / n)
 
 
 class Decoder:
@@ -329,13 +348,7 @@ class MelodyTransformer:
 
     def perplexity(self, melodies: list[Melody]) -> tuple[float, float]:
         """``(nll_per_token, perplexity)`` in nats per 16th-note token, as the baseline's."""
-        total, n = 0.0, 0
-        for m in melodies:
-            t, c = self.nll(m)
-            total, n = total + t, n + c
-        if n == 0:
-            raise AudioValueError("perplexity: no tokens to score")
-        return total / n, math.exp(total / n)
+        return token_perplexity(self, melodies)
 
     # -- sampling -----------------------------------------------------------------------------
     @one_thread
@@ -378,7 +391,7 @@ class MelodyTransformer:
         tempo_bpm : float
             Tempo written to MIDI, quarter notes per minute.
         """
-        _check_generation(bars, temperature, top_k, steps_per_bar, top_p)
+        check_generation(bars, temperature, top_k, steps_per_bar, top_p)
         toks = self._sample_steps([], bars * steps_per_bar, steps_per_bar, temperature, top_k,
                                   np.random.default_rng(seed), top_p)
         ts = (steps_per_bar // 4, 4) if steps_per_bar % 4 == 0 else (steps_per_bar // 2, 8)
@@ -390,7 +403,7 @@ class MelodyTransformer:
         """``prime`` followed by ``bars`` sampled bars (the prime is first padded with
         ``NO_EVENT`` to its next bar line; the model sees its last ``block_size`` steps).
         Sampling options as :meth:`sample`."""
-        _check_generation(bars, temperature, top_k, prime.steps_per_bar, top_p)
+        check_generation(bars, temperature, top_k, prime.steps_per_bar, top_p)
         if prime.steps == 0 or not prime.notes():
             raise AudioValueError(f"{prime.name or 'prime'}: the melody to continue has no "
                                   "notes")
