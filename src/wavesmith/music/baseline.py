@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from wavesmith.errors import AudioValueError, ModelError, ModelNotFoundError
+from wavesmith.music.metrics import token_perplexity
 from wavesmith.music.midi import (
     DEFAULT_TEMPO_BPM,
     MAX_PITCH,
@@ -198,13 +199,7 @@ class MarkovMelodyModel:
     def perplexity(self, melodies: Iterable[Melody]) -> tuple[float, float]:
         """``(nll_per_token, perplexity)`` over ``melodies``: nats per 16th-note token and
         ``exp`` of it (the effective number of equally likely choices per step)."""
-        total, n = 0.0, 0
-        for m in melodies:
-            t, c = self.nll(m)
-            total, n = total + t, n + c
-        if n == 0:
-            raise AudioValueError("perplexity: no tokens to score")
-        return total / n, math.exp(total / n)
+        return token_perplexity(self, melodies)
 
     # -- persistence ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

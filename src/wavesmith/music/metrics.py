@@ -24,15 +24,17 @@ information there; it is still reported).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
 from wavesmith.errors import AudioValueError
 from wavesmith.music.midi import Melody
 
-__all__ = ["METRICS", "PieceMetrics", "metric_distance", "piece_metrics", "set_metrics"]
+__all__ = ["METRICS", "PieceMetrics", "metric_distance", "piece_metrics", "set_metrics",
+           "token_perplexity"]
 
 MAJOR = (0, 2, 4, 5, 7, 9, 11)   # semitones above the tonic
 MINOR = (0, 2, 3, 5, 7, 8, 10)   # natural minor
@@ -119,3 +121,16 @@ def metric_distance(generated: Sequence[Melody], reference: Sequence[Melody]
     finite = [v for k, v in out.items() if math.isfinite(v) and k != "polyphony"]
     out["mean"] = float(np.mean(finite)) if finite else float("nan")
     return out
+
+
+def token_perplexity(model: Any, melodies: Iterable[Melody]) -> tuple[float, float]:
+    """``(nll_per_token, perplexity)`` of ``melodies`` under ``model`` (anything with
+    ``nll(melody) -> (nats, tokens)``), pooled over all tokens: nats per token and ``exp`` of
+    it (the effective number of equally likely choices per token)."""
+    total, n = 0.0, 0
+    for m in melodies:
+        t, c = model.nll(m)
+        total, n = total + t, n + c
+    if n == 0:
+        raise AudioValueError("perplexity: no tokens to score")
+    return total / n, math.exp(total / n)

@@ -34,6 +34,7 @@ import numpy as np
 
 from wavesmith.errors import AudioValueError, ModelError
 from wavesmith.music._deps import quiet_import
+from wavesmith.music.metrics import token_perplexity
 from wavesmith.music.midi import (
     DEFAULT_TEMPO_BPM,
     MAX_PITCH,
@@ -299,8 +300,6 @@ class RemiTransformer:
 
     def perplexity(self, melodies: list[Melody]) -> tuple[float, float]:
         """``(nll_per_token, perplexity)`` in nats per REMI token."""
-        from wavesmith.music.transformer import token_perplexity
-
         return token_perplexity(self, melodies)
 
     @one_thread

@@ -25,7 +25,6 @@ The shipped weights (``data/transformer_nottingham.pt`` and ``transformer_remi_n
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -38,12 +37,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from wavesmith.errors import AudioValueError, ModelError
+from wavesmith.music.metrics import token_perplexity
 from wavesmith.music.midi import DEFAULT_TEMPO_BPM, NO_EVENT, Melody
 from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
 __all__ = ["SHIPPED_REMI_TRANSFORMER", "SHIPPED_TRANSFORMER", "Decoder", "MelodyTransformer",
            "MusicTransformer", "MusicTransformerConfig", "check_generation", "encode_melody",
-           "load_transformer", "nucleus", "pick", "score_tokens", "token_perplexity"]
+           "load_transformer", "nucleus", "pick", "score_tokens"]
 
 N_GRID_TOKENS = 130            # -2 (NO_EVENT), -1 (NOTE_OFF), 0..127 (onsets)
 BOS_ID = N_GRID_TOKENS         # input-only token before the first step
@@ -237,18 +237,6 @@ def score_tokens(model: MusicTransformer, ids: np.ndarray, targets: np.ndarray,
             total -= float(logp.gather(1, tgt[done:e, None]).sum())
             done, s = e, e - block // 2 if e < n else e
     return total
-
-
-def token_perplexity(model: Any, melodies: list[Melody]) -> tuple[float, float]:
-    """``(nll_per_token, perplexity)`` of ``melodies`` under ``model`` (anything with
-    ``nll(melody) -> (nats, tokens)``), pooled over all tokens."""
-    total, n = 0.0, 0
-    for m in melodies:
-        t, c = model.nll(m)
-        total, n = total + t, n + c
-    if n == 0:
-        raise AudioValueError("perplexity: no tokens to score")
-    return total / n, math.exp(total / n)
 
 
 class Decoder:
