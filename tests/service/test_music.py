@@ -29,6 +29,8 @@ def test_generate_midi_and_wav(server: str) -> None:
     ({"model": "transformer", "tokens": "abc"}, 422, "tokens='abc' must be one of"),
     ({"model": "nope"}, 422, "unknown model"),
     ({"bars": "0"}, 422, "bars=0"),
+    ({"meter": "six-eight"}, 422, "meter 'six-eight' must look like 4/4 or 6/8"),
+    ({"meter": "5/7"}, 422, "time signature 5/7 is not supported"),
     ({"temperature": "-1"}, 422, "temperature="),
 ])
 def test_generate_bad_input(server: str, data: dict, status: int, message: str) -> None:
@@ -74,9 +76,13 @@ def test_generate_transformer_seeded(server: str) -> None:
                          data={"model": "transformer", "bars": "2", "top_p": "0.9"}, timeout=60)
     assert nucleus.status_code == 200 and nucleus.content[:4] == b"MThd"
     remi = httpx.post(f"{server}/v1/music/generate",
-                      data={**form, "tokens": "remi"}, timeout=60)
+                      data={**form, "tokens": "remi", "meter": "6/8"}, timeout=60)
     assert remi.status_code == 200 and remi.content[:4] == b"MThd"
     assert remi.content != a.content and len(_midi_notes(remi.content)[0]) >= 2
+    import pretty_midi
+
+    ts = pretty_midi.PrettyMIDI(stdio.BytesIO(remi.content)).time_signature_changes[0]
+    assert (ts.numerator, ts.denominator) == (6, 8)
 
 
 @pytest.mark.integration

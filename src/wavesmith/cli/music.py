@@ -79,17 +79,14 @@ def generate(
 
     Example: wavesmith music generate --model markov --bars 16 --seed 1 -o out.mid --audio out.wav
     """
-    from wavesmith.errors import AudioValueError
     from wavesmith.music.generate import generate_file
-    from wavesmith.music.midi import steps_per_bar_for
+    from wavesmith.music.midi import parse_meter, steps_per_bar_for
 
-    num, _, den = meter.partition("/")
-    if not (num.isdigit() and den.isdigit()):
-        raise AudioValueError(f"--meter {meter!r} must look like 4/4 or 6/8")
+    ts = parse_meter(meter)
     report = generate_file(output, model=model, bars=bars, seed=seed, temperature=temperature,
-                           top_k=top_k, steps_per_bar=steps_per_bar_for(int(num), int(den)),
-                           tempo_bpm=tempo, audio=audio, plot=plot, top_p=top_p, tokens=tokens,
-                           time_signature=(int(num), int(den)))
+                           top_k=top_k, steps_per_bar=steps_per_bar_for(*ts), tempo_bpm=tempo,
+                           audio=audio, plot=plot, top_p=top_p, tokens=tokens,
+                           time_signature=ts)
     _report(ctx, report, as_json)
 
 

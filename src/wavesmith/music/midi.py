@@ -48,6 +48,7 @@ __all__ = [
     "load_midi",
     "melody_from_midi",
     "melody_to_midi",
+    "parse_meter",
     "quantize",
     "read_melody",
     "save_midi",
@@ -147,6 +148,21 @@ def steps_per_bar_for(numerator: int, denominator: int) -> int:
     if numerator < 1 or denominator not in (1, 2, 4, 8, 16):
         raise AudioValueError(f"time signature {numerator}/{denominator} is not supported")
     return numerator * 16 // denominator
+
+
+def parse_meter(text: str) -> tuple[int, int]:
+    """``"6/8"`` → ``(6, 8)``, checked as :func:`steps_per_bar_for` checks it.
+
+    Raises
+    ------
+    AudioValueError
+        If ``text`` is not ``<numerator>/<denominator>`` or the meter is not supported.
+    """
+    num, _, den = text.strip().partition("/")
+    if not (num.isdigit() and den.isdigit()):
+        raise AudioValueError(f"meter {text!r} must look like 4/4 or 6/8")
+    steps_per_bar_for(int(num), int(den))
+    return int(num), int(den)
 
 
 # -- reading -------------------------------------------------------------------------------

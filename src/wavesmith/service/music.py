@@ -57,16 +57,23 @@ def generate(
     top_k: TopKForm = None,
     top_p: TopPForm = None,
     tokens: TokensForm = None,
+    meter: Annotated[str, Form(description="Time signature: 4/4, 3/4, 6/8, 2/4, 9/8 ...")]
+    = "4/4",
+    tempo: Annotated[float, Form(description="Quarter notes per minute.")] = 120.0,
     audio: AudioForm = False,
 ) -> FileResponse:
     """Sample a melody; answers with MIDI, or WAV (44.1 kHz, FluidSynth) when ``audio``."""
     from wavesmith.music.generate import generate_file
+    from wavesmith.music.midi import parse_meter, steps_per_bar_for
 
+    ts = parse_meter(meter)
     with workdir(keep=True) as work:
         midi = work.path / "generated.mid"
         wav = work.path / "generated.wav" if audio else None
         generate_file(midi, model=model, bars=bars, seed=seed, temperature=temperature,
-                      top_k=top_k, audio=wav, top_p=top_p, tokens=tokens)
+                      top_k=top_k, audio=wav, top_p=top_p, tokens=tokens,
+                      steps_per_bar=steps_per_bar_for(*ts), tempo_bpm=tempo,
+                      time_signature=ts)
     return _midi_or_wav(work, midi, wav, f"{model}-seed{seed}")
 
 
