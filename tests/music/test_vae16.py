@@ -265,7 +265,8 @@ def test_card(card: dict) -> None:
     assert {"vae16", "vae16-standard-prior", "markov-3", "vae-2bar", "real-valid"} <= set(d)
     assert d["pieces"] > 30 and m["interpolation"]["pairs"] > 10
     assert m["seconds_per_16_bars"] < 2.0
-    assert m["train_cpu_seconds"] <= 25 * 60
+    # inside its CPU budget (fit stops after the epoch that crosses 1.1 x the budget)
+    assert m["train_cpu_seconds"] <= 1.1 * card["config"]["music_train"]["minutes"] * 60
     assert card["config"]["music_train"]["threads"] == 1
 
 
