@@ -50,8 +50,7 @@ AVAILABLE_MODELS = ("markov", "transformer", "vae", "gan")
 PLANNED_MODELS: tuple[str, ...] = ()
 CONTINUE_MODELS = ("markov", "transformer")   # the VAEs model fixed 2- or 16-bar spans
 VAE_BARS = (2, 16)                            # bars per latent code of the two VAEs
-TRANSFORMER_TOKENS = ("grid", "remi")         # the two shipped transformers
-DEFAULT_TOKENS = "grid"
+DEFAULT_TOKENS = "grid"                       # the transformer used without --tokens
 
 
 @dataclass(frozen=True)
