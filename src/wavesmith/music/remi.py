@@ -203,18 +203,12 @@ def decode(ids: Sequence[int], *, steps_per_bar: int, tempo_bpm: float = DEFAULT
 def positions(ids: Sequence[int], meter: tuple[int, int]) -> np.ndarray:
     """Bar position (16th notes) reached *before* each id: 0 after ``Bar``, the step of the
     last ``Position`` after it (int64, one per id)."""
-    steps = _vocab().position_mask(meter)
-    kind = _vocab().kind
+    grammar = _Grammar(meter)      # one place knows how tokens move the bar position
     out = np.zeros(len(ids), dtype=np.int64)
-    cur = 0
     for k, i in enumerate(ids):
-        out[k] = cur
-        if i >= kind.size:       # BOS
-            continue
-        if kind[i] == BAR:
-            cur = 0
-        elif steps[i] >= 0:
-            cur = int(steps[i])
+        out[k] = max(grammar.pos, 0)
+        if i < grammar.voc.size:   # not BOS
+            grammar.push(i)
     return out
 
 
@@ -234,7 +228,6 @@ class _Grammar:
 
     def __init__(self, meter: tuple[int, int]) -> None:
         self.voc = _vocab()
-        self.meter = meter
         self.steps = self.voc.position_mask(meter)
         self.ts_id = self.voc.timesig[meter]
         kind = self.voc.kind

@@ -316,7 +316,6 @@ class MelodyTransformer:
     def __init__(self, model: MusicTransformer, card: dict[str, Any] | None = None) -> None:
         self.model = model.eval()
         self.card = card or {}
-        self.block = model.config.block_size
 
     # -- scoring ------------------------------------------------------------------------------
     @one_thread
