@@ -110,16 +110,20 @@ def build_attributes(args: argparse.Namespace) -> dict[str, Any]:
     data = load_data()
     chorales = {k: [soprano_melody(c) for c in v] for k, v in load_chorale_split().items()}
     t0 = time.monotonic()
-    vectors, stats = attribute_vectors(vae, data["train"], chorales=chorales["train"])
-    vecs = AttributeVectors(vectors, sha, {})
+    vectors, maps, stats = attribute_vectors(vae, data["train"], chorales=chorales["train"])
+    vecs = AttributeVectors(vectors, sha, {}, maps)
     metrics = evaluate_transfer(vae, data["test"], vecs)
     folk_train, chorale_train = style_segments(data["train"]), style_segments(chorales["train"])
     clf = StyleClassifier().fit(folk_train, chorale_train)
     metrics["style"] = evaluate_style_transfer(vae, vecs, clf, data["test"], chorales["test"])
     metrics["style"]["train_segments"] = {"folk": len(folk_train),
                                           "chorale": len(chorale_train)}
-    doc = {"format": 1, "vae_sha256": sha, "vae_weights": weights.name,
+    doc = {"format": 2, "vae_sha256": sha, "vae_weights": weights.name,
            "vectors": {k: [round(float(x), 6) for x in v] for k, v in vectors.items()},
+           "maps": {k: {"from_mean": [round(float(x), 6) for x in src],
+                        "to_mean": [round(float(x), 6) for x in dst],
+                        "matrix": [[round(float(x), 6) for x in row] for row in matrix]}
+                    for k, (src, dst, matrix) in maps.items()},
            "provenance": {"data": DATA_NOTE, "split": SPLIT_NOTE + "; vectors from train",
                           "chorale_data": CHORALE_NOTE.format(version=music21.__version__)
                           + "; soprano lines, 16th-note grid, 2-bar meters only",

@@ -97,7 +97,9 @@ def test_shipped_classifier_on_real_and_transferred_melodies(heldout: dict) -> N
     moved = clf.prob_chorale(style_segments([transfer(vae, m, "chorale", 1.0) for m in tunes]))
     print(f"folk tunes heard as chorale: reconstruction {(rec >= 0.5).mean():.2f}, "
           f"chorale 1.0 {(moved >= 0.5).mean():.2f}")
-    assert (moved >= 0.5).mean() > (rec >= 0.5).mean()
+    # the moment map: 0.25 of these 36 segments (0.06 reconstructed; 0.11 with a mean
+    # vector); on all 121 held-out segments 0.37 (0.17 reconstructed)
+    assert (moved >= 0.5).mean() > (rec >= 0.5).mean() + 0.1
     hymns = [m.crop(8) for m in heldout["chorale_tunes"] if m.steps_per_bar == 16 and m.bars >= 8]
     rec = clf.prob_chorale(style_segments([transfer(vae, m, "folk", 0.0) for m in hymns]))
     moved = clf.prob_chorale(style_segments([transfer(vae, m, "folk", 1.0) for m in hymns]))

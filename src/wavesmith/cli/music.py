@@ -158,16 +158,18 @@ def transfer(
     attribute: Annotated[str, typer.Option("--attribute", "-a", help="minor, major, dense "
                                            "(more notes), sparse (fewer notes), chorale "
                                            "(like a Bach chorale soprano) or folk.")],
-    amount: Annotated[float, typer.Option("--amount", help="Multiple of the attribute "
-                                          "vector, -4..4 (0: plain VAE reconstruction).")
+    amount: Annotated[float, typer.Option("--amount", help="How far to move, -4..4: 0 is "
+                                          "the plain VAE reconstruction, 1 the target "
+                                          "style's counterpart; beyond 1 extrapolates.")
                       ] = 1.0,
     audio: AudioOpt = None,
     plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Style transfer: add an attribute vector (mean latent code of real segments with the
-    attribute minus those with its opposite) to every 2-bar segment of the melody in the
-    VAE's latent space, and decode. Minor/major keep the tune's tonic (G major -> G minor).
+    """Style transfer in the 2-bar VAE's latent space: every 2-bar segment's code is moved
+    and decoded. Minor/major and chorale/folk map the code onto its counterpart in the
+    target class's distribution (a moment map fitted to real segments); dense/sparse add an
+    attribute vector. Minor/major keep the tune's tonic (G major -> G minor).
 
     Example: wavesmith music transfer tune.mid -o tune-minor.mid --attribute minor --amount 1.5
     """
@@ -303,7 +305,7 @@ def eval_(
     and real valid tunes to the real test tunes. vae (2-bar reconstruction, samples; ~1 min),
     vae16 (16-bar reconstruction vs the 2-bar VAE, samples, interpolation; ~1 min), gan
     (samples), harmony (chord accuracy per bar), chorale (chords per beat and four-part voicing
-    on held-out Bach chorales), transfer (attribute vectors; folk <-> chorale judged by the
+    on held-out Bach chorales), transfer (moment maps and vectors; folk <-> chorale judged by the
     style classifier), all (those six, ~3 min): a table of each model against its baselines.
     With --transcription: N test tunes rendered with FluidSynth and transcribed; mir_eval note
     precision/recall/F1 (onset 50 ms; offsets ignored, and required).

@@ -5,6 +5,14 @@ minus the mean code of segments that have its opposite. Adding ``amount`` times 
 to every segment of a melody and decoding moves the melody towards the attribute while the
 rest of the code (rhythm, contour) is kept.
 
+Mode and style (:data:`MAPPED`) go further: a *moment map* (:func:`moment_map`, the
+whitening-colouring transform) sends the Gaussian fitted to the source class's codes onto
+the target class's, so a code moves to the same place within the target distribution
+(mean, spread and correlations), and ``amount`` walks from the code (0) to its image (1)
+and beyond. On held-out tunes it doubles folk → chorale (19 % → 37 % of segments heard as
+chorale at amount 1) and lifts major ↔ minor from 46 % to 59 %; ``dense`` / ``sparse`` keep
+the vector.
+
 Attributes (:data:`ATTRIBUTES`; each name's opposite is the same vector negated):
 
 * ``minor`` / ``major``: segments of tunes in a minor key vs tunes in a major key. Every
@@ -32,7 +40,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +50,9 @@ from wavesmith.errors import AudioValueError, ModelError, ModelNotFoundError
 from wavesmith.music.midi import NO_EVENT, Melody, transpose
 from wavesmith.music.weights import DATA_DIR
 
-__all__ = ["ATTRIBUTES", "SHIPPED_ATTRIBUTES", "AttributeVectors", "attribute_vectors",
-           "evaluate_transfer", "load_attributes", "onsets_per_bar", "to_tonic_c",
-           "transfer"]
+__all__ = ["ATTRIBUTES", "MAPPED", "SHIPPED_ATTRIBUTES", "AttributeVectors",
+           "attribute_vectors", "evaluate_transfer", "load_attributes", "moment_map",
+           "onsets_per_bar", "to_tonic_c", "transfer"]
 
 SHIPPED_ATTRIBUTES = DATA_DIR / "vae_attributes.json"
 # attribute name -> (vector name, sign)
@@ -57,13 +65,30 @@ MAX_AMOUNT = 4.0            # |amount| beyond this decodes to noise
 DENSITY_QUANTILE = 0.25     # top / bottom share of segments by onsets for "dense"
 
 
+# attributes moved by a moment map (source class -> target class) instead of a vector
+MAPPED = {"minor": "major", "major": "minor", "chorale": "folk", "folk": "chorale"}
+MAP_EIG_FLOOR = 1e-3        # covariance eigenvalue floor of moment_map (latent units**2)
+
+
 @dataclass(frozen=True)
 class AttributeVectors:
-    """Latent attribute vectors (``name -> (latent,)`` float32) for one VAE's weights."""
+    """Latent attribute vectors (``name -> (latent,)`` float32) for one VAE's weights, and
+    the moment maps (``attribute -> (from_mean, to_mean, matrix)``, :func:`moment_map`) of
+    the attributes in :data:`MAPPED`."""
 
     vectors: dict[str, np.ndarray]
     vae_sha256: str
     card: dict[str, Any]
+    maps: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def target(self, attribute: str, mu: np.ndarray) -> np.ndarray:
+        """Where ``attribute`` sends latent codes ``mu`` ``(n, latent)`` at amount 1: the
+        moment map when there is one, else ``mu`` plus the vector."""
+        self.vector(attribute)                  # validates the name
+        if attribute in self.maps:
+            src, dst, matrix = self.maps[attribute]
+            return dst + (mu - src) @ matrix.T
+        return mu + self.vector(attribute)
 
     def vector(self, attribute: str) -> np.ndarray:
         """The signed vector of ``attribute`` (a key of :data:`ATTRIBUTES`).
@@ -152,6 +177,10 @@ def attribute_vectors(vae: Any, melodies: list[Melody], *,
     vectors : dict
         ``{"minor": (latent,), "dense": (latent,)}`` float32, and ``"chorale"`` when
         ``chorales`` is given.
+    maps : dict
+        Moment maps (:func:`moment_map`) ``"minor"`` (major codes onto minor ones) and
+        ``"major"``, and with ``chorales`` ``"chorale"`` (all Nottingham codes onto chorale
+        codes) and ``"folk"``.
     stats : dict
         Counts of the segments behind each mean (JSON-ready).
     """
@@ -168,6 +197,8 @@ def attribute_vectors(vae: Any, melodies: list[Melody], *,
 
     mu = {k: means(v) for k, v in by_mode.items()}
     mu_all = np.concatenate(list(mu.values()))
+    maps = {"minor": moment_map(mu["major"], mu["minor"]),
+            "major": moment_map(mu["minor"], mu["major"])}
     onsets = (every >= 2).sum(1)
     lo, hi = np.quantile(onsets, [DENSITY_QUANTILE, 1 - DENSITY_QUANTILE])
     dense, sparse = mu_all[onsets >= hi], mu_all[onsets <= lo]
@@ -182,11 +213,31 @@ def attribute_vectors(vae: Any, melodies: list[Melody], *,
         mu_chorale = means(np.concatenate(segs))
         vectors["chorale"] = (mu_chorale.mean(0) - mu_all.mean(0)).astype(np.float32)
         counts["chorale"] = len(mu_chorale)
+        maps["chorale"] = moment_map(mu_all, mu_chorale)
+        maps["folk"] = moment_map(mu_chorale, mu_all)
     stats = {"segments": counts,
              "onsets_per_segment_thresholds": [float(lo), float(hi)],
              "vector_norms": {k: float(np.linalg.norm(v)) for k, v in vectors.items()},
              "latent_std_mean": float(mu_all.std(0).mean())}
-    return vectors, stats
+    return vectors, maps, stats
+
+
+def moment_map(source: np.ndarray, target: np.ndarray, *, floor: float = MAP_EIG_FLOOR
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(from_mean, to_mean, matrix)``: the affine map that sends the Gaussian fitted to
+    the ``source`` codes ``(n, latent)`` onto the one fitted to the ``target`` codes,
+    ``x -> to_mean + matrix @ (x - from_mean)`` with ``matrix = C_t^(1/2) C_s^(-1/2)``
+    (symmetric roots; eigenvalues floored at ``floor``): the whitening-colouring transform
+    of Li et al. 2017 applied to latent codes. Unlike a mean shift it also rescales and
+    turns the spread (e.g. the folk codes' many rhythms onto the chorales' few), so a code
+    keeps its place *within* the distribution. float32."""
+    def root(cov: np.ndarray, power: float) -> np.ndarray:
+        w, v = np.linalg.eigh(cov)
+        return (v * np.maximum(w, floor) ** power) @ v.T
+
+    matrix = root(np.cov(target.T), 0.5) @ root(np.cov(source.T), -0.5)
+    return (source.mean(0).astype(np.float32), target.mean(0).astype(np.float32),
+            matrix.astype(np.float32))
 
 
 def transfer(vae: Any, melody: Melody, attribute: str, amount: float = 1.0, *,
@@ -226,7 +277,7 @@ def transfer(vae: Any, melody: Melody, attribute: str, amount: float = 1.0, *,
         raise AudioValueError(f"transfer: amount={amount!r} must be a number in "
                               f"-{MAX_AMOUNT:g}..{MAX_AMOUNT:g}")
     vecs = vectors if vectors is not None else load_attributes()
-    vec = torch.from_numpy(vecs.vector(attribute).astype(np.float32))
+    vecs.vector(attribute)                        # an unknown attribute fails here
     if melody.steps < SEGMENT_STEPS:
         raise AudioValueError(f"{melody.name or 'melody'}: {melody.steps} steps is shorter "
                               f"than one {SEGMENT_STEPS}-step (2-bar) segment")
@@ -239,8 +290,9 @@ def transfer(vae: Any, melody: Melody, attribute: str, amount: float = 1.0, *,
     def run() -> np.ndarray:
         with torch.no_grad():
             x = torch.from_numpy(segs)
-            mu, _ = vae.model.encode(x)
-            out = vae.model.decode(mu + float(amount) * vec).numpy()
+            mu = vae.model.encode(x)[0].numpy()
+            z = mu + float(amount) * (vecs.target(attribute, mu) - mu)
+            out = vae.model.decode(torch.from_numpy(z.astype(np.float32))).numpy()
         empty = (segs >= 2).sum(1) == 0           # silent bars stay silent
         out[empty] = segs[empty]
         return out
@@ -277,6 +329,9 @@ def load_attributes(path: str | os.PathLike[str] | None = None, *,
     try:
         raw = json.loads(p.read_text())
         vectors = {k: np.asarray(v, dtype=np.float32) for k, v in raw["vectors"].items()}
+        maps = {k: tuple(np.asarray(m[part], dtype=np.float32)
+                         for part in ("from_mean", "to_mean", "matrix"))
+                for k, m in raw.get("maps", {}).items()}
         sha = str(raw["vae_sha256"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"{p}: not readable attribute vectors ({exc})") from exc
@@ -286,7 +341,10 @@ def load_attributes(path: str | os.PathLike[str] | None = None, *,
                          "(rebuild: python scripts/train_music.py attributes --ship)")
     if set(vectors) != {name for name, _ in ATTRIBUTES.values()}:
         raise ModelError(f"{p}: expected vectors {sorted({n for n, _ in ATTRIBUTES.values()})}")
-    return AttributeVectors(vectors, sha, raw)
+    if not set(maps) <= set(MAPPED) or any(
+            m[2].shape != (len(m[0]), len(m[0])) for m in maps.values()):
+        raise ModelError(f"{p}: moment maps must be square and for {', '.join(MAPPED)}")
+    return AttributeVectors(vectors, sha, raw, maps)
 
 
 def evaluate_transfer(vae: Any, melodies: list[Melody], vectors: AttributeVectors, *,

@@ -132,11 +132,11 @@ def transfer(
                                      "(4/4, 2/4 or 2/2).")],
     attribute: Annotated[str, Form(description="minor, major, dense, sparse, chorale or "
                                    "folk.")],
-    amount: Annotated[float, Form(description="Multiple of the attribute vector, -4..4.")
-                      ] = 1.0,
+    amount: Annotated[float, Form(description="How far to move, -4..4 (0: reconstruction, "
+                                  "1: the target style's counterpart).")] = 1.0,
     audio: AudioForm = False,
 ) -> FileResponse:
-    """Style transfer with the melody VAE's attribute vectors (see ``wavesmith music
+    """Style transfer in the melody VAE's latent space (see ``wavesmith music
     transfer``)."""
     from wavesmith.music.generate import transfer_file
 
