@@ -116,12 +116,14 @@ def test_bad_configs_are_refused(tmp_path: Path) -> None:
         load({"kind": "music_vae", "schedule": "linear"})
     with pytest.raises(AudioValueError, match="epochs=0"):
         load({"kind": "music_vae", "epochs": 0})
-    with pytest.raises(AudioValueError, match="distill_weight needs init_from"):
-        load({"kind": "music_vae16", "distill_weight": 1.0, "init_from": "x.pt"})
-    with pytest.raises(AudioValueError, match=r"distill_weight=-1\.0 must be >= 0"):
-        load({"kind": "music_vae16", "distill_weight": -1.0})
-    with pytest.raises(AudioValueError, match="distill_weight do not apply to kind music_vae"):
-        load({"kind": "music_vae", "distill_weight": 1.0})
+    with pytest.raises(AudioValueError, match="code_epochs needs init_from"):
+        load({"kind": "music_vae16", "code_epochs": 3, "init_from": "x.pt"})
+    with pytest.raises(AudioValueError, match=r"code_epochs=-1 and code_beta=1\.0 must be"):
+        load({"kind": "music_vae16", "code_epochs": -1})
+    with pytest.raises(AudioValueError, match="end_to_end: false leaves nothing to train"):
+        load({"kind": "music_vae16", "end_to_end": False})
+    with pytest.raises(AudioValueError, match="code_epochs do not apply to kind music_vae"):
+        load({"kind": "music_vae", "code_epochs": 1})
 
 
 def test_cli_bad_music_configs_give_one_line_errors(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ _KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         **_FIT, "name": "vae_nottingham_16bar", "out_dir": "runs/music/vae16",
         "batch_size": 32, "weight_decay": 0.01, "patience": 100, "model_config": {},
         "free_bits_nats": 128.0, "beta": 0.2, "anneal_fraction": 0.3, "hop_bars": 2,
-        "init_from": None, "distill_weight": 0.0},
+        "init_from": None, "code_epochs": 0, "code_beta": 1.0, "end_to_end": True},
     "music_gan": {
         "name": "gan_nottingham", "out_dir": "runs/music/gan", "minutes": 12.0,
         "batch_size": 32, "lr": 1e-4, "lr_critic": 4e-4, "ema_decay": 0.999,
@@ -104,7 +104,9 @@ class MusicTrainConfig:
     anneal_fraction: float = 0.3              # VAE: share of steps over which beta rises
     hop_bars: int = 2                         # VAE16: bars between training window starts
     init_from: str | None = None              # VAE16: 2-bar VAE weights to start from
-    distill_weight: float = 0.0               # VAE16: pull unit codes to init_from's codes
+    code_epochs: int = 0                      # VAE16: epochs fitting z to 2-bar codes first
+    code_beta: float = 1.0                    # VAE16: final KL weight of that code stage
+    end_to_end: bool = True                   # VAE16: then train on tokens (the budget left)
     lr_critic: float = 4e-4                   # GAN: critic's Adam learning rate
     ema_decay: float = 0.999                  # GAN: generator weight average (shipped)
     eval_every: int = 250                     # GAN: generator steps between validations
@@ -169,13 +171,16 @@ class MusicTrainConfig:
                                   "and is not shipped; drop limit or ship")
         if self.kind == "music_vae16" and self.hop_bars < 1:
             raise AudioValueError(f"{source}: hop_bars={self.hop_bars} must be >= 1")
-        if self.distill_weight < 0:
-            raise AudioValueError(f"{source}: distill_weight={self.distill_weight} must be "
-                                  ">= 0")
-        if self.kind == "music_vae16" and self.distill_weight and (
-                self.init_from is None or self.model_config.get("unit_bars") != 2):
-            raise AudioValueError(f"{source}: distill_weight needs init_from (the 2-bar VAE "
-                                  "whose codes are the targets) and model_config.unit_bars: 2")
+        if self.code_epochs < 0 or self.code_beta < 0:
+            raise AudioValueError(f"{source}: code_epochs={self.code_epochs} and code_beta="
+                                  f"{self.code_beta} must be >= 0")
+        if self.kind == "music_vae16" and self.code_epochs and (
+                self.init_from is None or self.model_config.get("encoder") != "segments"):
+            raise AudioValueError(f"{source}: code_epochs needs init_from (the 2-bar VAE "
+                                  "whose codes z learns) and model_config.encoder: segments")
+        if self.kind == "music_vae16" and not (self.code_epochs or self.end_to_end):
+            raise AudioValueError(f"{source}: end_to_end: false leaves nothing to train "
+                                  "without code_epochs")
         if self.kind == "music_gan" and self.eval_every < 1:
             raise AudioValueError(f"{source}: eval_every={self.eval_every} must be >= 1")
         if self.kind == "music_harmony" and not (self.emission_weights and self.backoff_ks):

@@ -10,11 +10,18 @@ shared loop (:func:`wavesmith.learn.trainer.fit`). Entry point:
 
 With ``init_from`` (a 2-bar VAE's weights, :func:`init_from_2bar`) the token embedding,
 the encoder's BiLSTM and the bar decoder start from the 2-bar model's; the conductor and the
-layers into and out of ``z`` start fresh. With ``distill_weight`` (and the model's
-``unit_bars=2``) the loss also pulls the conductor's eight unit codes towards the 2-bar
-VAE's latent means of the window's eight 2-bar segments (:func:`make_vae16_loss`): the
-unit decoder is the 2-bar decoder, so codes near those reconstruct as the 2-bar model does,
-and the conductor gets a direct target instead of learning only through the decoder.
+layers into and out of ``z`` start fresh.
+
+With ``code_epochs`` (model ``encoder="segments"``, ``unit_bars=2``: the shipped model) a
+code stage comes first. Each window's eight 2-bar segments are read by the 2-bar encoder
+(copied, kept as it is) into their posteriors ``N(mu, var)``, once per transposition
+(:func:`code_table`), and ``z``'s layers and the conductor learn to carry those codes
+through ``z`` (:func:`make_code_loss`: Gaussian NLL of the conducted codes under the 2-bar
+posteriors, plus the KL term with ``code_beta``). The unit decoder is the 2-bar decoder, so
+conducted codes near the 2-bar codes decode as the 2-bar model decodes. This stage is fast
+(a step touches no LSTM) and does not overfit the way the token-level stage does on 4 664
+overlapping windows. ``end_to_end`` then trains everything on tokens for the CPU budget
+left (off for the shipped model).
 After training, the sampling distribution of ``z`` is fitted to the posteriors of the
 train windows
 (:meth:`~wavesmith.music.vae16.HierarchicalVAE.fit_sampling_prior`).
@@ -41,13 +48,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from wavesmith.errors import AudioValueError
 from wavesmith.learn.trainer import fit, seed_everything
@@ -77,16 +83,18 @@ from wavesmith.music.vae16 import (
     melody_windows,
 )
 
-__all__ = ["evaluate_vae16", "init_from_2bar", "interpolation_study", "make_vae16_loss",
-           "spot_check", "train_vae16", "windows_of"]
+__all__ = ["choose_latent_temperature", "code_table", "evaluate_vae16", "init_from_2bar",
+           "interpolation_study", "make_code_loss", "spot_check", "train_vae16", "windows_of"]
 
 EVAL_HOP_BARS = 4          # bars between the starts of valid / test windows
 VAL_BATCH = 128            # windows per validation batch
 INTERP_STEPS = 7           # points per interpolation path, ends included (alpha 0, 1/6 .. 1)
 SPOT_CHECK_WINDOWS = 8     # first test windows whose numbers the card keeps one by one
+LATENT_TEMPERATURES = (1.0, 0.8, 0.6, 0.4)   # spreads of z tried on the valid split
 # (16-bar module, 2-bar module) pairs copied by init_from_2bar
 _SHARED = (("embed", "embed"), ("encoder", "encoder"), ("decoder", "decoder"),
            ("head", "head"), ("bar_init", "to_state"))
+_SHARED_SEGMENTS = (("segment_latent", "to_latent"),)   # encoder="segments" also
 
 
 def windows_of(melodies: list[Melody], hop_bars: int
@@ -108,25 +116,59 @@ def windows_of(melodies: list[Melody], hop_bars: int
     return np.concatenate(parts), index
 
 
-def make_vae16_loss(total_steps: int, teacher: Any = None, distill_weight: float = 0.0,
-                    **kl: float) -> Any:
-    """The 2-bar model's loss (:func:`~wavesmith.music.train_melody.make_vae_loss`) plus,
-    with ``distill_weight``, that weight times the mean squared distance between the
-    conductor's unit codes and ``teacher``'s (the 2-bar VAE's) latent means of the window's
-    eight 2-bar segments: a direct target for the conductor, which otherwise learns only
-    through the decoder (model ``unit_bars=2``)."""
-    base = make_vae_loss(total_steps, **kl)
-    if not distill_weight:
-        return base
+def make_code_loss(total_steps: int, *, beta: float, free_bits_nats: float,
+                   anneal_fraction: float) -> Any:
+    """``loss(model, (mu, var))`` of the code stage (``encoder="segments"``): the window's
+    segment codes are drawn from the 2-bar posteriors ``N(mu, var)`` (each
+    ``(batch, n_units, bar_embed)``), encoded to ``z`` (reparameterised), conducted back to
+    unit codes and scored by their Gaussian NLL under those posteriors, plus
+    ``beta * max(KL - free bits, 0)``; per 16th-note step (nats / 256), beta annealed from 0
+    over ``anneal_fraction`` of ``total_steps`` (validation: final beta, codes = mu).
 
-    def loss(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int]:
-        value, n = base(model, x)
-        with torch.no_grad():
-            target = teacher.encode(x.reshape(-1, SEGMENT_STEPS))[0]
-        units = model.last_units.reshape(target.shape)
-        return value + distill_weight * F.mse_loss(units, target), n
+    The posterior variance is the right yardstick: the 2-bar decoder ignores dimensions whose
+    posterior is wide and reacts to those it pins down (std ~0.1), so an error there is what
+    changes the decoded tokens.
+    """
+    step = [0]
+
+    def loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]
+             ) -> tuple[torch.Tensor, int]:
+        mu2, var2 = batch
+        if model.training:
+            b = beta * min(1.0, step[0] / max(1.0, anneal_fraction * total_steps))
+            step[0] += 1
+            mu, log_var = model.latent_of_codes(mu2 + torch.randn_like(mu2) * var2.sqrt())
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var)
+        else:
+            b = beta
+            mu, log_var = model.latent_of_codes(mu2)
+            z = mu
+        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(-1)
+        rec = (0.5 * (model.conduct(z) - mu2).pow(2) / var2).sum((1, 2))
+        return (rec + b * torch.relu(kl - free_bits_nats)).mean() / WINDOW_STEPS, len(mu2)
 
     return loss
+
+
+@torch.no_grad()
+def code_table(model: HierarchicalVAE, windows: np.ndarray, shifts: range | tuple[int, ...]
+               = (0,), *, batch: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(mu, var)`` of the segment codes ``(n, n_units, bar_embed)`` of ``windows``, each
+    transposed by every semitone shift in ``shifts`` that keeps its pitches in MIDI 0..127
+    (the code stage's data and augmentation, computed once)."""
+    mus, variances = [], []
+    for shift in shifts:
+        x = windows.copy()
+        on = x >= 2
+        keep = np.array([not o.any() or 2 <= int(w[o].min()) + shift <= int(w[o].max())
+                         + shift <= 129 for w, o in zip(x, on, strict=True)], bool)
+        x[on] += shift
+        x = torch.from_numpy(x[keep])
+        for a in range(0, len(x), batch):
+            mu, log_var = model.segment_codes(x[a:a + batch])
+            mus.append(mu)
+            variances.append(log_var.exp())
+    return torch.cat(mus), torch.cat(variances)
 
 
 def init_from_2bar(model: HierarchicalVAE, path: str) -> dict[str, Any]:
@@ -145,8 +187,9 @@ def init_from_2bar(model: HierarchicalVAE, path: str) -> dict[str, Any]:
     from wavesmith.music.vae import load_vae
 
     two = load_vae(path)
+    pairs = _SHARED + (_SHARED_SEGMENTS if model.config.encoder == "segments" else ())
     try:
-        for ours, theirs in _SHARED:
+        for ours, theirs in pairs:
             getattr(model, ours).load_state_dict(getattr(two.model, theirs).state_dict())
     except RuntimeError as exc:
         sizes = two.model.config
@@ -156,7 +199,7 @@ def init_from_2bar(model: HierarchicalVAE, path: str) -> dict[str, Any]:
             f"dec_hidden {sizes.dec_hidden}, dec_layers {sizes.dec_layers}, or drop "
             "init_from") from exc
     return {"weights": Path(path).name, "sha256": two.card.get("sha256"),
-            "copied": [f"{theirs} -> {ours}" for ours, theirs in _SHARED]}
+            "copied": [f"{theirs} -> {ours}" for ours, theirs in pairs]}
 
 
 def spot_check(vae: MelodyVAE16, windows: np.ndarray, index: list[tuple[str, int]],
@@ -218,6 +261,23 @@ def interpolation_study(vae: MelodyVAE16, tunes: list[Melody], reference: list[M
     return out
 
 
+def choose_latent_temperature(vae: MelodyVAE16, reference: list[Melody],
+                              candidates: tuple[float, ...] = LATENT_TEMPERATURES
+                              ) -> dict[str, float]:
+    """Set ``vae``'s ``z_temperature`` to the candidate whose 16-bar samples (seed ``i``
+    for the ``i``-th crop) are closest to the real ``reference`` crops (the valid split's)
+    by mean metric distance; returns each candidate's distance."""
+    from wavesmith.music.metrics import metric_distance
+
+    sweep = {}
+    for t in candidates:
+        gen = [vae.sample(bars=16, seed=i, latent_temperature=t) for i in range(len(reference))]
+        sweep[f"{t:g}"] = round(metric_distance(gen, reference)["mean"], 4)
+    best = min(candidates, key=lambda t: sweep[f"{t:g}"])
+    vae.model.z_temperature.fill_(best)
+    return sweep
+
+
 def evaluate_vae16(vae: MelodyVAE16, data: dict[str, list[Melody]], *,
                    log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Score the 16-bar VAE on ``data["test"]`` against the shipped 2-bar VAE and Markov
@@ -225,7 +285,7 @@ def evaluate_vae16(vae: MelodyVAE16, data: dict[str, list[Melody]], *,
     from wavesmith.music.baseline import load_model
     from wavesmith.music.evaluate import baseline_distances
     from wavesmith.music.metrics import metric_distance
-    from wavesmith.music.vae import SEGMENT_STEPS, SHIPPED_VAE, load_vae
+    from wavesmith.music.vae import SHIPPED_VAE, load_vae
 
     say = log if log is not None else (lambda line: None)
     test_w, test_index = windows_of(data["test"], EVAL_HOP_BARS)
@@ -250,6 +310,8 @@ def evaluate_vae16(vae: MelodyVAE16, data: dict[str, list[Melody]], *,
     markov = load_model()
     distances = {
         "vae16": metric_distance(gen, reference),
+        "vae16-latent-t1": metric_distance([vae.sample(bars=16, seed=i, latent_temperature=1.0)
+                                            for i in range(n)], reference),
         "vae16-t0.5": metric_distance([vae.sample(bars=16, seed=i, temperature=0.5)
                                        for i in range(n)], reference),
         "vae16-standard-prior": metric_distance(
@@ -257,8 +319,9 @@ def evaluate_vae16(vae: MelodyVAE16, data: dict[str, list[Melody]], *,
         "vae-2bar": metric_distance([two.sample(bars=16, seed=i) for i in range(n)],
                                     reference),
         **baseline_distances(reference, valid_ref)}
-    metrics["distances_16_bars_4_4"] = {**distances, "pieces": n, "seeds": f"0..{n - 1}",
-                                        "temperature": 1.0}
+    metrics["distances_16_bars_4_4"] = {
+        **distances, "pieces": n, "seeds": f"0..{n - 1}", "temperature": 1.0,
+        "latent_temperature": float(vae.model.z_temperature)}
     tunes = [m for m in reference if len(melody_windows(m))]
     if len(tunes) >= 2:
         metrics["interpolation"] = interpolation_study(vae, tunes, reference, markov=markov)
@@ -289,46 +352,76 @@ def train_vae16(cfg: MusicTrainConfig, *, built_by: str,
         raise too_small(cfg, f"{len(train_w)} train windows < batch_size {cfg.batch_size}")
     kl = {"beta": cfg.beta, "free_bits_nats": cfg.free_bits_nats,
           "anneal_fraction": cfg.anneal_fraction}
-    teacher = None
-    if cfg.distill_weight:
-        from wavesmith.music.vae import load_vae
-
-        teacher = load_vae(cfg.init_from).model
     budget = cfg.minutes * 60.0
+
+    def progress(stage: str) -> Callable[[int, int, dict[str, Any]], None]:
+        return lambda done, total, row: log(
+            f"{stage} epoch {done}/{total}: train_loss {row['train_loss']:.4f} "
+            f"val_loss {row['val_loss']:.4f} ({row['seconds']:.1f} s)")
+
     model = HierarchicalVAE(mcfg)
-    epochs, step_s = epochs_for(budget, model, train_dl,
-                                make_vae16_loss(1, teacher, cfg.distill_weight, **kl))
-    epochs = cfg.epochs or epochs
-    tcfg = fit_config(cfg, asdict(mcfg), epochs)
-    log(f"vae16: {sum(p.numel() for p in model.parameters())} parameters, {len(train_w)} "
-        f"windows, {step_s:.2f} s/step -> {epochs} epochs")
-    model = HierarchicalVAE(mcfg)   # fresh weights after the probe
     init = init_from_2bar(model, cfg.init_from) if cfg.init_from else None
+    log(f"vae16: {sum(p.numel() for p in model.parameters())} parameters, {len(train_w)} "
+        "windows")
     t0, c0 = time.monotonic(), time.process_time()
-    best, history = fit(model, train_dl, val_dl,
-                        make_vae16_loss(epochs * len(train_dl), teacher, cfg.distill_weight,
-                                        **kl),
-                        tcfg, max_seconds=BUDGET_OVERRUN * budget, clock=time.process_time,
-                        progress=lambda done, total, row: log(
-                            f"epoch {done}/{total}: train_loss {row['train_loss']:.4f} "
-                            f"val_loss {row['val_loss']:.4f} ({row['seconds']:.1f} s)"))
+    history: list[dict[str, Any]] = []
+    code_history: list[dict[str, Any]] = []
+    if cfg.code_epochs:
+        log(f"code stage: segment codes of {len(train_w)} windows x "
+            f"{2 * cfg.transpose_semitones + 1} transpositions")
+        train_codes = code_table(model, train_w, range(-cfg.transpose_semitones,
+                                                       cfg.transpose_semitones + 1))
+        code_dl = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(*train_codes), batch_size=cfg.batch_size,
+            shuffle=True, generator=order, drop_last=True)
+        code_val = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(*code_table(model, val_w)), batch_size=VAL_BATCH)
+        ccfg = replace(fit_config(cfg, asdict(mcfg), cfg.code_epochs),
+                       out_dir=str(Path(cfg.out_dir) / "codes"))
+        best, code_history = fit(
+            model, code_dl, code_val,
+            make_code_loss(cfg.code_epochs * len(code_dl), **{**kl, "beta": cfg.code_beta}),
+            ccfg, max_seconds=BUDGET_OVERRUN * budget, clock=time.process_time,
+            progress=progress("code"))
+        model.load_state_dict(best)
+    left = budget - (time.process_time() - c0)
+    if cfg.end_to_end and left > 0:
+        epochs, step_s = epochs_for(left, model, train_dl, make_vae_loss(1, **kl))
+        epochs = cfg.epochs or epochs
+        log(f"end-to-end stage: {step_s:.2f} s/step -> {epochs} epochs")
+        model.load_state_dict(best if cfg.code_epochs else HierarchicalVAE(mcfg).state_dict())
+        if init is not None and not cfg.code_epochs:   # fresh weights after the probe
+            init_from_2bar(model, cfg.init_from)
+        best, history = fit(model, train_dl, val_dl,
+                            make_vae_loss(epochs * len(train_dl), **kl),
+                            fit_config(cfg, asdict(mcfg), epochs),
+                            max_seconds=BUDGET_OVERRUN * left, clock=time.process_time,
+                            progress=progress("end-to-end"))
     train_s, train_cpu_s = time.monotonic() - t0, time.process_time() - c0
     model.load_state_dict(best)
     model.eval()
     prior_w, _ = windows_of(data["train"], EVAL_HOP_BARS)
     model.fit_sampling_prior(torch.from_numpy(prior_w))
+    valid_crops = crops_16(data["valid"])
+    sweep = choose_latent_temperature(MelodyVAE16(model), valid_crops) if valid_crops else {}
+    log(f"latent temperature {float(model.z_temperature):g} (valid distances {sweep})")
     best = {k: v.detach().clone() for k, v in model.state_dict().items()}
     log("evaluating on the test split")
     metrics = evaluate_vae16(MelodyVAE16(model), data, log=log)
+    metrics["latent_temperature_valid"] = sweep
     metrics.update({
         "train_wall_seconds": round(train_s, 1), "train_cpu_seconds": round(train_cpu_s, 1),
-        "epochs_run": len(history), "best_val_loss": min(h["val_loss"] for h in history),
+        "epochs_run": len(history) or len(code_history), "code_epochs_run": len(code_history),
+        "best_val_loss": min(h["val_loss"] for h in history or code_history),
+        "best_code_val_loss": min((h["val_loss"] for h in code_history), default=None),
         "parameters": sum(p.numel() for p in model.parameters())})
-    card = {"config": {"model": asdict(mcfg), "train": asdict(tcfg), **kl,
+    card = {"config": {"model": asdict(mcfg), **kl, "train": asdict(fit_config(
+                           cfg, asdict(mcfg), len(history) or len(code_history))),
                        "transpose_semitones": cfg.transpose_semitones, "init_from": init,
-                       "distill_weight": cfg.distill_weight,
-                       "sampling_prior": f"diagonal Gaussian fitted to the posteriors of "
-                                         f"the {len(prior_w)} train windows every "
+                       "code_epochs": cfg.code_epochs, "code_beta": cfg.code_beta,
+                       "end_to_end": cfg.end_to_end,
+                       "sampling_prior": f"full-covariance Gaussian fitted to the posteriors "
+                                         f"of the {len(prior_w)} train windows every "
                                          f"{EVAL_HOP_BARS} bars",
                        "windows": f"256 steps (16 bars of 4/4) from a bar line every "
                                   f"{cfg.hop_bars} bars (train), every {EVAL_HOP_BARS} bars "
@@ -337,6 +430,7 @@ def train_vae16(cfg: MusicTrainConfig, *, built_by: str,
             "data": {**data_card(data),
                      "windows": {"train": len(train_w), "valid": len(val_w),
                                  "test": len(test_w)}},
-            "metrics": metrics, "history": history, "built_by": built_by}
+            "metrics": metrics, "history": history, "code_history": code_history,
+            "built_by": built_by}
     card_path, shipped = save_run(cfg, "music_vae16", asdict(mcfg), best, card)
     return result_of(cfg, card_path, shipped, card, train_cpu_s)

@@ -3,26 +3,33 @@
 A window is :data:`WINDOW_STEPS` = 256 grid tokens (16 bars of 4/4 on the 16th-note grid,
 32 bars of 2/4), the same 130 token classes as the 2-bar model (:mod:`wavesmith.music.vae`).
 
-* Encoder: token embedding → bidirectional LSTM over all 256 steps → the two final hidden
-  states → ``mu``, ``log_var`` of a diagonal Gaussian latent ``z``.
-* Conductor: an LSTM whose initial state comes from ``z`` (and which reads ``z`` at each of
-  its steps) emits one embedding per *unit* of ``unit_bars`` bars: 16 units of one bar
-  (:data:`BAR_STEPS` = 16 steps), or with ``unit_bars=2`` 8 units of two bars.
+* Encoder, ``encoder="tokens"``: token embedding → bidirectional LSTM over all 256 steps →
+  the two final hidden states → ``mu``, ``log_var`` of a diagonal Gaussian latent ``z``.
+  ``encoder="segments"`` (the shipped model): the 2-bar VAE's BiLSTM encoder reads each of
+  the eight 2-bar segments into a 2-bar code, and one linear layer maps the eight codes to
+  ``mu``, ``log_var`` (:meth:`HierarchicalVAE.segment_codes`, ``latent_of_codes``).
+* Conductor, ``conductor="lstm"``: an LSTM whose initial state comes from ``z`` (and which
+  reads ``z`` at each of its steps) emits one embedding per *unit* of ``unit_bars`` bars: 16
+  units of one bar (:data:`BAR_STEPS` = 16 steps), or with ``unit_bars=2`` 8 units of two
+  bars. ``conductor="mlp"`` (shipped): a linear map plus a two-layer MLP residual emits all
+  units at once.
 * Unit decoder: one LSTM shared by all units. Its state is reset from the unit's embedding at
   every unit boundary, so whatever carries over from unit to unit has to go through ``z``
   and the conductor. At each step it reads the previous token (teacher forcing in training)
   and the unit embedding. With ``unit_bars=1`` a unit's first step reads the last token of
   the previous unit; with ``unit_bars=2`` it reads the start token and the embedding is not
-  squashed by tanh, so a unit decodes exactly as the 2-bar VAE decodes a 2-bar code: the
+  squashed by tanh, so a unit decodes exactly as the 2-bar VAE decodes a 2-bar code, and the
   conductor can be taught to emit the 2-bar VAE's codes of the window's eight segments
-  (``distill_weight`` in :mod:`wavesmith.music.train_vae16`).
+  (the code stage, ``code_epochs`` in :mod:`wavesmith.music.train_vae16`).
 
-Training minimises the per-window cross-entropy plus ``beta * max(KL - free_bits, 0)`` with
-``beta`` annealed from 0, as the 2-bar model (:func:`wavesmith.music.train_melody.
-make_vae_loss`; ``wavesmith train run configs/music/vae16.yaml``, see
-:mod:`wavesmith.music.train_vae16`). Samples draw ``z`` from a Gaussian fitted to the
-training windows' posteriors (:meth:`HierarchicalVAE.fit_sampling_prior`), or from N(0, I)
-on request. Only meters whose bar divides 16 steps (4/4, 2/4, 2/2) are accepted.
+Token-level training minimises the per-window cross-entropy plus
+``beta * max(KL - free_bits, 0)`` with ``beta`` annealed from 0, as the 2-bar model
+(:func:`wavesmith.music.train_melody.make_vae_loss`); the shipped model is trained in code
+space only (``wavesmith train run configs/music/vae16.yaml``, see
+:mod:`wavesmith.music.train_vae16`). Samples draw ``z`` from a full-covariance Gaussian
+fitted to the training windows' posteriors (:meth:`HierarchicalVAE.fit_sampling_prior`), or
+from N(0, I) on request. Only meters whose bar divides 16 steps (4/4, 2/4, 2/2) are
+accepted.
 """
 
 from __future__ import annotations
@@ -66,10 +73,20 @@ class MusicVAE16Config:
     dec_layers: int = 2
     dropout: float = 0.0
     unit_bars: int = 1         # bars of 4/4 per conductor step: 1 or 2 (2-bar VAE codes)
+    encoder: str = "tokens"    # "tokens": one BiLSTM over 256 steps; "segments": see below
+    conductor: str = "lstm"    # "lstm": MusicVAE's conductor; "mlp": linear + MLP residual
+    conductor_dropout: float = 0.0   # dropout inside the "mlp" conductor
+    mlp_hidden: int = 512      # width of the "mlp" conductor's two hidden layers
 
     def __post_init__(self) -> None:
         if self.unit_bars not in (1, 2):
             raise ValueError(f"unit_bars={self.unit_bars!r} must be 1 or 2")
+        if self.encoder not in ("tokens", "segments"):
+            raise ValueError(f"encoder={self.encoder!r} must be 'tokens' or 'segments'")
+        if self.conductor not in ("lstm", "mlp"):
+            raise ValueError(f"conductor={self.conductor!r} must be 'lstm' or 'mlp'")
+        if self.encoder == "segments" and self.unit_bars != 2:
+            raise ValueError("encoder='segments' reads 2-bar segments: it needs unit_bars=2")
 
 
 class HierarchicalVAE(nn.Module):
@@ -87,28 +104,64 @@ class HierarchicalVAE(nn.Module):
         self.last_units: torch.Tensor | None = None    # conductor output of the last pass
         self.embed = nn.Embedding(N_CLASSES + 1, c.embed)  # + a start token for the decoder
         self.encoder = nn.LSTM(c.embed, c.enc_hidden, batch_first=True, bidirectional=True)
-        self.to_latent = nn.Linear(2 * c.enc_hidden, 2 * c.latent)
-        self.conductor_init = nn.Linear(c.latent, 2 * c.conductor_hidden)
-        self.conductor = nn.LSTM(c.latent, c.conductor_hidden, batch_first=True)
-        self.to_bar = nn.Linear(c.conductor_hidden, c.bar_embed)
+        codes = self.n_units * c.bar_embed                 # all unit codes of a window
+        if c.encoder == "segments":   # the 2-bar encoder's head, then 8 codes -> z
+            self.segment_latent = nn.Linear(2 * c.enc_hidden, 2 * c.bar_embed)
+            self.to_latent = nn.Linear(codes, 2 * c.latent)
+        else:
+            self.to_latent = nn.Linear(2 * c.enc_hidden, 2 * c.latent)
+        if c.conductor == "mlp":
+            self.conductor_linear = nn.Linear(c.latent, codes)
+            self.conductor_mlp = nn.Sequential(
+                nn.Linear(c.latent, c.mlp_hidden), nn.GELU(), nn.Dropout(c.conductor_dropout),
+                nn.Linear(c.mlp_hidden, c.mlp_hidden), nn.GELU(),
+                nn.Dropout(c.conductor_dropout), nn.Linear(c.mlp_hidden, codes))
+        else:
+            self.conductor_init = nn.Linear(c.latent, 2 * c.conductor_hidden)
+            self.conductor = nn.LSTM(c.latent, c.conductor_hidden, batch_first=True)
+            self.to_bar = nn.Linear(c.conductor_hidden, c.bar_embed)
         self.bar_init = nn.Linear(c.bar_embed, 2 * c.dec_layers * c.dec_hidden)
         self.decoder = nn.LSTM(c.embed + c.bar_embed, c.dec_hidden, c.dec_layers,
                                batch_first=True, dropout=c.dropout if c.dec_layers > 1 else 0)
         self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.dec_hidden, N_CLASSES)
-        # the sampling distribution of z: N(0, I) until fit_sampling_prior() sets a diagonal
-        # Gaussian fitted to the training windows' posteriors (saved with the weights)
+        # the sampling distribution of z, z_mean + z_scale @ N(0, I): N(0, I) until
+        # fit_sampling_prior() fits a Gaussian to the training windows' posteriors (saved
+        # with the weights; z_scale is the lower Cholesky factor of its covariance)
         self.register_buffer("z_mean", torch.zeros(c.latent))
-        self.register_buffer("z_std", torch.ones(c.latent))
+        self.register_buffer("z_scale", torch.eye(c.latent))
+        # the share of that spread samples use (the truncation trick; chosen on the valid
+        # split by wavesmith.music.train_vae16.choose_latent_temperature)
+        self.register_buffer("z_temperature", torch.tensor(1.0))
+
+    def segment_codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``encoder="segments"``: the 2-bar encoder's ``mu``, ``log_var`` of each 2-bar
+        segment of ``x`` ``(batch, 256)``, each ``(batch, n_units, bar_embed)``."""
+        _, (h, _) = self.encoder(self.embed(x.reshape(-1, self.unit_steps)))
+        mu, log_var = self.segment_latent(torch.cat([h[0], h[1]], -1)).chunk(2, -1)
+        shape = (x.shape[0], self.n_units, -1)
+        return mu.reshape(shape), log_var.clamp(-10.0, 10.0).reshape(shape)
+
+    def latent_of_codes(self, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``encoder="segments"``: ``mu``, ``log_var`` ``(batch, latent)`` of ``z`` from the
+        window's segment codes ``(batch, n_units, bar_embed)``."""
+        mu, log_var = self.to_latent(codes.reshape(len(codes), -1)).chunk(2, -1)
+        return mu, log_var.clamp(-10.0, 10.0)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x`` int64 ``(batch, 256)`` classes → ``mu``, ``log_var`` ``(batch, latent)``."""
+        if self.config.encoder == "segments":
+            return self.latent_of_codes(self.segment_codes(x)[0])
         _, (h, _) = self.encoder(self.embed(x))
         mu, log_var = self.to_latent(torch.cat([h[0], h[1]], -1)).chunk(2, -1)
         return mu, log_var.clamp(-10.0, 10.0)
 
     def conduct(self, z: torch.Tensor) -> torch.Tensor:
         """Unit embeddings ``(batch, n_units, bar_embed)`` of ``z`` ``(batch, latent)``."""
+        if self.config.conductor == "mlp":
+            units = (self.conductor_linear(z) + self.conductor_mlp(z)).reshape(
+                len(z), self.n_units, -1)
+            return units if self.restart else torch.tanh(units)
         h0, c0 = torch.tanh(self.conductor_init(z)).chunk(2, -1)
         out, _ = self.conductor(z[:, None].expand(-1, self.n_units, -1).contiguous(),
                                 (h0[None].contiguous(), c0[None].contiguous()))
@@ -149,22 +202,27 @@ class HierarchicalVAE(nn.Module):
 
     @torch.no_grad()
     def fit_sampling_prior(self, windows: torch.Tensor, *, batch: int = 256) -> None:
-        """Set ``z_mean``, ``z_std`` to the moments of the aggregate posterior of ``windows``
-        (classes ``(n, 256)``): the mean of ``mu`` and ``sqrt(var(mu) + mean(sigma**2))``.
+        """Set ``z_mean``, ``z_scale`` to the moments of the aggregate posterior of
+        ``windows`` (classes ``(n, 256)``): the mean of ``mu`` and the Cholesky factor of
+        ``cov(mu) + diag(mean(sigma**2))``.
 
         With free bits the KL below the threshold costs nothing, so the posteriors drift off
-        N(0, I) (shifted means, smaller spread) and decoding ``z ~ N(0, I)`` leaves the
-        region the decoder was trained on; sampling from a Gaussian fitted to the
-        posteriors afterwards ("ex-post density estimation", Ghosh et al. 2020) does not.
+        N(0, I) (shifted means, other spreads, correlated dimensions) and decoding
+        ``z ~ N(0, I)`` leaves the region the decoder was trained on; sampling from a
+        Gaussian fitted to the posteriors afterwards ("ex-post density estimation", Ghosh
+        et al. 2020) does not. The full covariance matters: with a linear path from ``z``
+        to the unit codes, a diagonal one mixes codes from unrelated windows.
         """
         mus, variances = [], []
         for a in range(0, len(windows), batch):
             mu, log_var = self.encode(windows[a:a + batch])
-            mus.append(mu)
-            variances.append(log_var.exp())
+            mus.append(mu.double())
+            variances.append(log_var.double().exp())
         mu, var = torch.cat(mus), torch.cat(variances)
+        centred = mu - mu.mean(0)
+        cov = centred.T @ centred / len(mu) + torch.diag(var.mean(0))
         self.z_mean.copy_(mu.mean(0))
-        self.z_std.copy_((mu.var(0, unbiased=False) + var.mean(0)).sqrt())
+        self.z_scale.copy_(torch.linalg.cholesky(cov))
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, *, temperature: float = 0.0,
@@ -238,13 +296,16 @@ class MelodyVAE16(MelodyVAE):
     def sample(self, *, bars: int = 16, seed: int | None = 0, temperature: float = 1.0,
                top_k: int | None = None, steps_per_bar: int = 16,
                tempo_bpm: float = 120.0, name: str = "vae16",
-               standard_prior: bool = False) -> Melody:
+               standard_prior: bool = False,
+               latent_temperature: float | None = None) -> Melody:
         """``bars`` bars (a multiple of 16) of 4/4: one latent code per 16 bars, each
         decoded with tokens sampled at ``temperature``; same seed, same melody.
 
         Codes come from the Gaussian fitted to the training posteriors
-        (:meth:`HierarchicalVAE.fit_sampling_prior`), or from N(0, I) with
-        ``standard_prior``. ``top_k`` is not supported (None)."""
+        (:meth:`HierarchicalVAE.fit_sampling_prior`), its spread scaled by
+        ``latent_temperature`` (default: the model's ``z_temperature``, chosen on held-out
+        tunes; 1 is the fitted spread), or from N(0, I) with ``standard_prior``.
+        ``top_k`` is not supported (None)."""
         if steps_per_bar != BAR_STEPS:
             raise AudioValueError("the 16-bar VAE generates 4/4 only (steps_per_bar=16)")
         if isinstance(bars, bool) or not isinstance(bars, int) or not \
@@ -255,10 +316,15 @@ class MelodyVAE16(MelodyVAE):
             raise AudioValueError(f"temperature={temperature} must be in (0, 10]")
         if top_k is not None:
             raise AudioValueError("top_k is not supported by the VAE; leave it unset")
+        spread = float(self.model.z_temperature if latent_temperature is None
+                       else latent_temperature)
+        if not 0 < spread <= 10:
+            raise AudioValueError(f"latent_temperature={latent_temperature} must be in "
+                                  "(0, 10]")
         g = torch.Generator().manual_seed(0 if seed is None else seed)
         z = torch.randn(bars // N_BARS, self.model.config.latent, generator=g)
         if not standard_prior:
-            z = self.model.z_mean + self.model.z_std * z
+            z = self.model.z_mean + spread * z @ self.model.z_scale.T
         out = self.model.decode(z, temperature=temperature, generator=g)
         return self._melody(out, None, name, tempo_bpm)
 
