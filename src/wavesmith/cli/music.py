@@ -303,7 +303,7 @@ def eval_(
     token, against a REMI n-gram counted in the same run) and per bar (comparable across
     tokens), and metric distances of generated samples (and, for markov, uniform-random samples)
     and real valid tunes to the real test tunes. vae (2-bar reconstruction, samples; ~1 min),
-    vae16 (16-bar reconstruction vs the 2-bar VAE, samples, interpolation; ~1 min), gan
+    vae16 (16-bar reconstruction vs the 2-bar VAE, samples, interpolation; ~2 min), gan
     (samples), harmony (chord accuracy per bar), chorale (chords per beat and four-part voicing
     on held-out Bach chorales), transfer (moment maps and vectors; folk <-> chorale judged by the
     style classifier), all (those six, ~3 min): a table of each model against its baselines.
