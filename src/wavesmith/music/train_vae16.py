@@ -73,7 +73,7 @@ from wavesmith.music.train import (
     too_small,
 )
 from wavesmith.music.train_melody import BUDGET_OVERRUN, SegmentDataset, make_vae_loss
-from wavesmith.music.vae import SEGMENT_STEPS
+from wavesmith.music.vae import SEGMENT_STEPS, kl_nats
 from wavesmith.music.vae16 import (
     BAR_STEPS,
     WINDOW_STEPS,
@@ -143,7 +143,7 @@ def make_code_loss(total_steps: int, *, beta: float, free_bits_nats: float,
             b = beta
             mu, log_var = model.latent_of_codes(mu2)
             z = mu
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(-1)
+        kl = kl_nats(mu, log_var)
         rec = (0.5 * (model.conduct(z) - mu2).pow(2) / var2).sum((1, 2))
         return (rec + b * torch.relu(kl - free_bits_nats)).mean() / WINDOW_STEPS, len(mu2)
 

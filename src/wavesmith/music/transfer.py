@@ -83,8 +83,8 @@ class AttributeVectors:
 
     def target(self, attribute: str, mu: np.ndarray) -> np.ndarray:
         """Where ``attribute`` sends latent codes ``mu`` ``(n, latent)`` at amount 1: the
-        moment map when there is one, else ``mu`` plus the vector."""
-        self.vector(attribute)                  # validates the name
+        moment map when there is one, else ``mu`` plus the vector (which validates the
+        name)."""
         if attribute in self.maps:
             src, dst, matrix = self.maps[attribute]
             return dst + (mu - src) @ matrix.T

@@ -34,7 +34,7 @@ from wavesmith.errors import AudioValueError
 from wavesmith.music.midi import NO_EVENT, Melody
 from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
-__all__ = ["SEGMENT_STEPS", "SHIPPED_VAE", "MelodyVAE", "MusicVAE", "MusicVAEConfig",
+__all__ = ["SEGMENT_STEPS", "SHIPPED_VAE", "MelodyVAE", "MusicVAE", "MusicVAEConfig", "kl_nats",
            "load_vae", "melody_segments", "slerp"]
 
 SEGMENT_STEPS = 32             # 16th notes per segment: 2 bars of 4/4
@@ -96,7 +96,7 @@ class MusicVAE(nn.Module):
         """Training pass: ``(logits, kl)`` with ``kl`` in nats per segment ``(batch,)``."""
         mu, log_var = self.encode(x)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var) if self.training else mu
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(-1)
+        kl = kl_nats(mu, log_var)
         return self.decode_teacher(z, x), kl
 
     @torch.no_grad()
@@ -117,6 +117,12 @@ class MusicVAE(nn.Module):
                                         generator=generator)
             out.append(tok)
         return torch.cat(out, 1)
+
+
+def kl_nats(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """KL divergence (nats) of ``N(mu, exp(log_var))`` from N(0, I), summed over the last
+    dimension: ``(batch,)`` for ``(batch, latent)``."""
+    return 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(-1)
 
 
 def melody_segments(melody: Melody, *, hop_bars: int = 2, min_notes: int = 1) -> np.ndarray:
@@ -253,7 +259,7 @@ class MelodyVAE:
         for a in range(0, len(spans), batch):
             x = torch.from_numpy(spans[a:a + batch])
             mu, log_var = self.model.encode(x)
-            kl += float((0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var)).sum())
+            kl += float(kl_nats(mu, log_var).sum())
             logits = self.model.decode_teacher(mu, x)
             nll += float(F.cross_entropy(logits.reshape(-1, N_CLASSES), x.reshape(-1),
                                          reduction="sum"))

@@ -46,7 +46,7 @@ from torch.nn import functional as F
 
 from wavesmith.errors import AudioValueError
 from wavesmith.music.midi import Melody
-from wavesmith.music.vae import N_CLASSES, MelodyVAE, spans
+from wavesmith.music.vae import N_CLASSES, MelodyVAE, kl_nats, spans
 from wavesmith.music.weights import DATA_DIR, load_network, one_thread
 
 __all__ = ["BAR_STEPS", "N_BARS", "SHIPPED_VAE16", "WINDOW_STEPS", "HierarchicalVAE",
@@ -101,7 +101,6 @@ class HierarchicalVAE(nn.Module):
         self.unit_steps = BAR_STEPS * c.unit_bars      # 16th notes per unit
         self.n_units = WINDOW_STEPS // self.unit_steps
         self.restart = c.unit_bars == 2                # units start from the start token
-        self.last_units: torch.Tensor | None = None    # conductor output of the last pass
         self.embed = nn.Embedding(N_CLASSES + 1, c.embed)  # + a start token for the decoder
         self.encoder = nn.LSTM(c.embed, c.enc_hidden, batch_first=True, bidirectional=True)
         codes = self.n_units * c.bar_embed                 # all unit codes of a window
@@ -176,11 +175,9 @@ class HierarchicalVAE(nn.Module):
     def decode_teacher(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Teacher-forced logits ``(batch, 256, 130)``: step ``k`` reads token ``k - 1`` (or
         the start token, see the module docstring); all units run as one batch of
-        ``batch * n_units`` sequences. Keeps the unit embeddings in ``last_units``."""
+        ``batch * n_units`` sequences."""
         n, u = x.shape[0], self.unit_steps
-        units = self.conduct(z)
-        self.last_units = units
-        bars = units.reshape(n * self.n_units, -1)
+        bars = self.conduct(z).reshape(n * self.n_units, -1)
         if self.restart:
             x_units = x.reshape(n * self.n_units, u)
             start = torch.full((len(x_units), 1), N_CLASSES, dtype=x.dtype)
@@ -197,7 +194,7 @@ class HierarchicalVAE(nn.Module):
         """Training pass: ``(logits, kl)`` with ``kl`` in nats per window ``(batch,)``."""
         mu, log_var = self.encode(x)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var) if self.training else mu
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(-1)
+        kl = kl_nats(mu, log_var)
         return self.decode_teacher(z, x), kl
 
     @torch.no_grad()
